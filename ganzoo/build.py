@@ -1,0 +1,103 @@
+"""Build the pieces of a run from a resolved config: device, data, networks, objective, optimizers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+import ganzoo
+from ganzoo.config import OptimizerConfig, RunConfig
+from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.objective import Objective
+from ganzoo.plugins import Zoo
+from ganzoo.specs import DataInfo, LoadedData
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device '{name}' was asked for but CUDA is not available here; use device = 'cpu' or 'auto'")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("device 'mps' was asked for but is not available here; use device = 'cpu' or 'auto'")
+    return torch.device(name)
+
+
+def call_plugin(registry: Any, name: str, build: Any, *args: Any) -> Any:
+    """Call a plugin's ``build``; a crash inside it becomes a one-line error naming the distribution."""
+    try:
+        return build(*args)
+    except GanzooError:
+        raise
+    except Exception as exc:
+        raise GanzooError(f"{registry.kind} '{name}' from {registry.source(name)} failed to build: "
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def load_data(config: RunConfig, zoo: Zoo) -> LoadedData:
+    spec = zoo.datasets.get(config.dataset)
+    options = spec.options.model_validate(config.dataset_options)
+    return call_plugin(zoo.datasets, spec.name, spec.build, options)
+
+
+def build_networks(config: RunConfig, zoo: Zoo, info: DataInfo) -> tuple[nn.Module, nn.Module]:
+    """The GAN's generator and discriminator, checked against the data shape."""
+    spec = zoo.gans.get(config.gan)
+    options = spec.options.model_validate(config.gan_options)
+    try:
+        generator, discriminator = call_plugin(zoo.gans, spec.name, spec.build, info, config.z_dim, options)
+    except GanzooError as exc:
+        if isinstance(exc.__cause__, ValueError):  # the plugin's way to refuse a data shape
+            raise ConfigError(f"GAN '{spec.name}' cannot be built for data set '{config.dataset}' "
+                              f"{info.shape}: {exc.__cause__}") from None
+        raise
+    with torch.no_grad():
+        was_training = generator.training
+        generator.eval()
+        out = generator(torch.zeros(2, config.z_dim))
+        generator.train(was_training)
+    if tuple(out.shape) != (2, *info.shape):
+        raise GanzooError(f"GAN '{spec.name}' generator gives samples of shape {tuple(out.shape[1:])}, "
+                          f"but data set '{config.dataset}' has {info.shape}")
+    return generator, discriminator
+
+
+def build_objective(config: RunConfig, zoo: Zoo) -> Objective:
+    spec = zoo.objectives.get(str(config.objective))
+    return call_plugin(zoo.objectives, spec.name, spec.build, spec.options.model_validate(config.objective_options))
+
+
+def build_optimizer(settings: OptimizerConfig, params: Any) -> torch.optim.Optimizer:
+    if settings.kind == "adam":
+        return torch.optim.Adam(params, lr=settings.lr, betas=settings.betas, weight_decay=settings.weight_decay)
+    if settings.kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay)
+    return torch.optim.SGD(params, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay)
+
+
+def provenance(config: RunConfig, zoo: Zoo, device: torch.device) -> dict[str, Any]:
+    """Which installed distributions (and versions) supplied each named part of the run."""
+    parts = {"gan": (zoo.gans, config.gan), "objective": (zoo.objectives, str(config.objective)),
+             "dataset": (zoo.datasets, config.dataset)}
+    result: dict[str, Any] = {"ganzoo": ganzoo.__version__, "torch": torch.__version__, "device": str(device)}
+    for key, (registry, name) in parts.items():
+        source = registry.source(name)
+        result[key] = {"name": name, "distribution": source.distribution, "version": source.version}
+    return result
+
+
+@dataclass
+class Prior:
+    """The latent distribution: standard normal, or uniform on [-1, 1]."""
+
+    kind: str
+    z_dim: int
+    device: torch.device
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        if self.kind == "uniform":
+            return torch.rand(n, self.z_dim, generator=generator, device=self.device) * 2 - 1
+        return torch.randn(n, self.z_dim, generator=generator, device=self.device)

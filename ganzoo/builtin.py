@@ -1,0 +1,12 @@
+"""The core's own contributions, registered through the same hooks as any plugin."""
+
+from __future__ import annotations
+
+from ganzoo.hookspecs import hookimpl
+from ganzoo.toydata import TOY_DATASETS
+
+
+@hookimpl
+def register_datasets(register):
+    for spec in TOY_DATASETS:
+        register(spec)

@@ -1,0 +1,133 @@
+"""Checkpoints as safetensors: tensors plus string metadata, nothing pickled.
+
+Tensor keys are ``<part>/<name>``: ``generator/...``, ``discriminator/...``,
+``optimizer_g/<param index>/<state key>``, ``optimizer_d/...`` and ``rng/<name>``.
+Metadata holds the format tag, the ganzoo version, the step, the resolved
+config, the provenance of every plugin involved, and the optimizers'
+non-tensor state, each a JSON string.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from ganzoo.errors import CheckpointError
+
+FORMAT = "ganzoo-checkpoint/1"
+MODEL_PARTS = ("generator", "discriminator")
+OPTIMIZER_PARTS = ("optimizer_g", "optimizer_d")
+
+
+@dataclass
+class Checkpoint:
+    step: int
+    config: dict[str, Any]
+    provenance: dict[str, Any]
+    tensors: dict[str, dict[str, torch.Tensor]]
+    optimizers: dict[str, dict[str, Any]]
+
+    def state_dict(self, part: str) -> dict[str, torch.Tensor]:
+        return self.tensors.get(part, {})
+
+
+def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict[str, Any],
+                    models: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                    rng: dict[str, torch.Tensor]) -> None:
+    """Write atomically: a crash mid-write leaves the previous checkpoint intact."""
+    tensors: dict[str, torch.Tensor] = {}
+    for part, module in models.items():
+        for name, value in module.state_dict().items():
+            tensors[f"{part}/{name}"] = value
+    optimizer_meta: dict[str, Any] = {}
+    for part, optimizer in optimizers.items():
+        state = optimizer.state_dict()
+        scalars: dict[str, dict[str, Any]] = {}
+        for index, param_state in state["state"].items():
+            for key, value in param_state.items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"{part}/{index}/{key}"] = value
+                else:
+                    scalars.setdefault(str(index), {})[key] = value
+        optimizer_meta[part] = {"param_groups": state["param_groups"], "scalars": scalars}
+    for name, value in rng.items():
+        tensors[f"rng/{name}"] = value
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    from ganzoo import __version__
+
+    metadata = {
+        "format": FORMAT,
+        "ganzoo_version": __version__,
+        "step": str(step),
+        "config": config_json,
+        "provenance": json.dumps(provenance, sort_keys=True),
+        "optimizers": json.dumps(optimizer_meta),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    save_file(tensors, str(partial), metadata=metadata)
+    os.replace(partial, path)
+
+
+def load_checkpoint(path: Path) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint`; any damage is a one-line error."""
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            raw = {key: handle.get_tensor(key) for key in handle.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file ({exc})") from None
+    if metadata.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a ganzoo checkpoint (format {metadata.get('format')!r}, expected {FORMAT!r})")
+    try:
+        step = int(metadata["step"])
+        config = json.loads(metadata["config"])
+        provenance = json.loads(metadata["provenance"])
+        optimizers = json.loads(metadata["optimizers"])
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(f"{path}: damaged metadata ({type(exc).__name__}: {exc})") from None
+    tensors: dict[str, dict[str, torch.Tensor]] = {}
+    for key, value in raw.items():
+        part, _, name = key.partition("/")
+        tensors.setdefault(part, {})[name] = value
+    return Checkpoint(step, config, provenance, tensors, optimizers)
+
+
+def load_module_state(module: torch.nn.Module, checkpoint: Checkpoint, part: str, path: Path) -> None:
+    """Strict load: every key present, none extra, every shape equal."""
+    try:
+        module.load_state_dict(checkpoint.state_dict(part), strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[1:3]) or first[0]
+        raise CheckpointError(f"{path}: {part} weights do not fit the model: {detail}") from None
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, checkpoint: Checkpoint, part: str, path: Path) -> None:
+    meta = checkpoint.optimizers.get(part)
+    if meta is None:
+        raise CheckpointError(f"{path}: no {part} state in the checkpoint")
+    state: dict[int, dict[str, Any]] = {}
+    for name, value in checkpoint.state_dict(part).items():
+        index, _, key = name.partition("/")
+        state.setdefault(int(index), {})[key] = value
+    for index, scalars in meta["scalars"].items():
+        state.setdefault(int(index), {}).update(scalars)
+    groups = meta["param_groups"]
+    for group, current in zip(groups, optimizer.param_groups):
+        for key, value in group.items():  # JSON turned tuples (Adam's betas) into lists
+            if isinstance(current.get(key), tuple) and isinstance(value, list):
+                group[key] = tuple(value)
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": groups})
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: {part} state does not fit the optimizer: {exc}") from None

@@ -1,0 +1,90 @@
+"""The ``ganzoo`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from ganzoo import __version__
+from ganzoo.errors import GanzooError
+from ganzoo.plugins import PluginLoadWarning
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"ganzoo: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ganzoo", description="A plugin-based GAN zoo: one runner, one metric protocol, every GAN.")
+    parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("plugins", help="list installed plugin distributions and what they contribute")
+
+    p = sub.add_parser("list", help="list registered GANs, objectives and data sets",
+                       description="List registered names. KIND is gans, objectives or datasets; "
+                                   "PATTERN takes fnmatch wildcards, e.g. 'w*'.")
+    p.add_argument("terms", nargs="*", metavar="[KIND] [PATTERN]")
+
+    p = sub.add_parser("bench", help="train and score every installed GAN on a benchmark suite")
+    p.add_argument("suite", choices=["toy"], help="toy: ring8 and grid25, the 2D mode-coverage suite")
+    p.add_argument("--steps", type=int, default=None, help="generator steps per run (default: the suite's budget)")
+    p.add_argument("--seeds", type=int, default=1, help="training seeds per GAN and data set (default 1)")
+    p.add_argument("--gans", default="*", help="fnmatch pattern of GANs to include (default '*')")
+    p.add_argument("--out", type=Path, default=Path("runs/bench-toy"), help="where runs go (default runs/bench-toy)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+
+    p = sub.add_parser("train", help="train one run from a TOML config")
+    p.add_argument("config", type=Path, help="a TOML run config, or a run directory (its config.json)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value, e.g. --set steps=500 --set optimizer_g.lr=1e-4")
+    p.add_argument("--resume", action="store_true", help="continue the run already in its directory, if any")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("sample", help="write samples of a trained generator as a picture")
+    p.add_argument("run", type=Path, help="a run directory or a checkpoint file")
+    p.add_argument("-n", "--num", type=int, default=1000, help="how many samples (default 1000)")
+    p.add_argument("-o", "--output", type=Path, default=None, help="PNG path (default <run>/samples/sample-<step>.png)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+
+    p = sub.add_parser("eval", help="compute the metrics that fit the run's data set")
+    p.add_argument("run", type=Path, help="a run directory or a checkpoint file")
+    p.add_argument("--seed", type=int, default=None, help="sampling seed (default: the protocol's)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.showwarning = _show_plugin_warning
+    from ganzoo import commands
+
+    try:
+        return getattr(commands, f"cmd_{args.command}")(args)
+    except GanzooError as exc:
+        print(f"ganzoo: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ganzoo: interrupted; the last checkpoint was saved, continue with --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _show_plugin_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, PluginLoadWarning):
+        print(f"ganzoo: warning: {message}", file=sys.stderr)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Run configs: pydantic models, TOML loading, ``--set`` overrides, plugin defaults.
+
+Precedence, lowest first: field defaults < the GAN's defaults < the
+objective's defaults < the config file < ``--set`` overrides.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ganzoo.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OptimizerConfig(StrictModel):
+    kind: Literal["adam", "sgd", "rmsprop"] = "adam"
+    lr: float = Field(2e-4, gt=0)
+    betas: tuple[float, float] = (0.5, 0.999)
+    momentum: float = Field(0.0, ge=0)
+    weight_decay: float = Field(0.0, ge=0)
+
+
+class RunConfig(StrictModel):
+    """One training run. Names refer to registered plugins (see ``ganzoo list``)."""
+
+    gan: str = Field(description="registered GAN name")
+    objective: str | None = Field(None, description="registered objective; defaults to the GAN's own")
+    dataset: str = Field(description="registered data set name")
+    gan_options: dict[str, Any] = Field(default_factory=dict)
+    objective_options: dict[str, Any] = Field(default_factory=dict)
+    dataset_options: dict[str, Any] = Field(default_factory=dict)
+    z_dim: int = Field(100, gt=0)
+    prior: Literal["normal", "uniform"] = "normal"
+    optimizer_g: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    optimizer_d: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    d_steps: int = Field(1, gt=0, description="discriminator steps per generator step (k)")
+    batch_size: int = Field(64, gt=0)
+    steps: int = Field(2000, gt=0, description="generator steps")
+    seed: int = Field(0, ge=0)
+    device: str = "auto"
+    out_dir: Path | None = Field(None, description="run directory; default runs/<gan>-<objective>-<dataset>-seed<seed>")
+    log_every: int = Field(50, gt=0)
+    sample_every: int = Field(1000, ge=0, description="0 disables periodic samples")
+    eval_every: int = Field(1000, ge=0, description="0 disables periodic evaluation")
+    checkpoint_every: int = Field(1000, gt=0)
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        kind = value.split(":", 1)[0]
+        if kind not in {"auto", "cpu", "cuda", "mps"}:
+            raise ValueError("must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
+        return value
+
+    def run_dir(self) -> Path:
+        return self.out_dir or default_run_dir(self.gan, str(self.objective), self.dataset, self.seed)
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True)
+
+
+def default_run_dir(gan: str, objective: str, dataset: str, seed: int) -> Path:
+    return Path("runs") / f"{gan}-{objective}-{dataset}-seed{seed}"
+
+
+# -- loading -------------------------------------------------------------
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file") from None
+
+
+def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
+    """``["a.b=1", "gan=x"]`` -> ``{"a": {"b": 1}, "gan": "x"}``; values are TOML, else strings."""
+    result: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got '{pair}'")
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        *parents, leaf = key.strip().split(".")
+        node = result
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {pair}: '{part}' is set to a value and a table")
+        node[leaf] = value
+    return result
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def validate(model: type[BaseModel], data: Mapping[str, Any], where: str) -> Any:
+    """``model.model_validate(data)`` with errors turned into one readable line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {describe_validation_error(exc, model)}") from None
+
+
+def describe_validation_error(exc: ValidationError, model: type[BaseModel]) -> str:
+    problems = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(err["loc"][-1]), _field_names(model, err["loc"][:-1]), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"unknown key '{loc}'{hint}")
+        elif err["type"] == "missing":
+            problems.append(f"'{loc}' is required")
+        else:
+            problems.append(f"{loc}: {err['msg']} (got {err['input']!r})")
+    return "; ".join(problems)
+
+
+def _field_names(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    for part in path:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def resolve_config(raw: Mapping[str, Any], zoo: Any, where: str = "config") -> RunConfig:
+    """Validate ``raw``, fill the objective and the plugins' defaults, and check every name."""
+    user = validate(RunConfig, raw, where)
+    gan = zoo.gans.get(user.gan)
+    objective_name = user.objective or gan.default_objective
+    objective = zoo.objectives.get(objective_name)
+    dataset = zoo.datasets.get(user.dataset)
+    merged = deep_merge(deep_merge(gan.defaults, objective.defaults), raw)
+    merged["objective"] = objective_name
+    merged.setdefault("out_dir", str(default_run_dir(gan.name, objective_name, dataset.name, user.seed)))
+    config = validate(RunConfig, merged, f"{where} (with the defaults of GAN '{gan.name}' and objective '{objective_name}')")
+    validate(gan.options, config.gan_options, f"{where}: gan_options for '{gan.name}'")
+    validate(objective.options, config.objective_options, f"{where}: objective_options for '{objective_name}'")
+    validate(dataset.options, config.dataset_options, f"{where}: dataset_options for '{dataset.name}'")
+    return config
+
+
+def load_config(path: Path, overrides: Iterable[str], zoo: Any) -> RunConfig:
+    return resolve_config(deep_merge(read_toml(path), parse_overrides(overrides)), zoo, str(path))

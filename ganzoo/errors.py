@@ -1,0 +1,27 @@
+"""Errors a user can fix. The CLI prints each on one line and exits with status 2."""
+
+from __future__ import annotations
+
+
+class GanzooError(Exception):
+    """Base class: the message says what went wrong and what to do about it."""
+
+
+class ConfigError(GanzooError):
+    """A run config is malformed, has unknown keys or values of the wrong type."""
+
+
+class UnknownNameError(GanzooError):
+    """A GAN, objective or data set name that no installed plugin registered."""
+
+
+class PluginError(GanzooError):
+    """A plugin failed to load or register (fatal only in strict mode)."""
+
+
+class CheckpointError(GanzooError):
+    """A checkpoint is missing, corrupt, or does not match the model it is loaded into."""
+
+
+class RunDirError(GanzooError):
+    """A run directory is missing, or holds a different run than the one asked for."""

@@ -1,0 +1,1 @@
+"""Metrics. Each figure is reported with the protocol that produced it."""

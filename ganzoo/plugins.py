@@ -1,0 +1,180 @@
+"""Plugin discovery: entry points -> pluggy -> registries.
+
+Environment switches (values ``1``, ``true`` or ``yes``):
+
+- ``GANZOO_STRICT_PLUGINS``: a plugin that fails to load or register is fatal.
+- ``GANZOO_DISABLE_PLUGIN_AUTOLOAD``: skip the ``ganzoo`` entry points; only
+  the modules named in ``GANZOO_PLUGINS`` (comma separated) are loaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata as metadata
+import os
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from ganzoo import builtin, hookspecs
+from ganzoo.errors import PluginError
+from ganzoo.registry import DuplicateNameError, Registry, Source
+from ganzoo.specs import DatasetSpec, GanSpec, ObjectiveSpec
+
+ENTRY_POINT_GROUP = "ganzoo"
+STRICT_ENV = "GANZOO_STRICT_PLUGINS"
+NO_AUTOLOAD_ENV = "GANZOO_DISABLE_PLUGIN_AUTOLOAD"
+PLUGINS_ENV = "GANZOO_PLUGINS"
+
+# hook name -> (registry attribute, spec type)
+HOOKS = {
+    "register_gans": ("gans", GanSpec),
+    "register_objectives": ("objectives", ObjectiveSpec),
+    "register_datasets": ("datasets", DatasetSpec),
+}
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin failed to load; the others were loaded."""
+
+
+@dataclass
+class PluginRecord:
+    """One loaded (or failed) plugin, as ``ganzoo plugins`` shows it."""
+
+    source: Source
+    contributes: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
+
+
+class Zoo:
+    """The plugin manager and the three registries it fills."""
+
+    def __init__(self, *, autoload: bool | None = None, strict: bool | None = None,
+                 plugins: Iterable[tuple[object, Source]] = ()):
+        self.strict = env_flag(STRICT_ENV) if strict is None else strict
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.gans: Registry[GanSpec] = Registry("GAN")
+        self.objectives: Registry[ObjectiveSpec] = Registry("objective")
+        self.datasets: Registry[DatasetSpec] = Registry("dataset")
+        self.records: list[PluginRecord] = []
+
+        self._add(builtin, Source("ganzoo", "ganzoo", _version("ganzoo")))
+        if env_flag(NO_AUTOLOAD_ENV) if autoload is None else not autoload:
+            self._load_named_modules(os.environ.get(PLUGINS_ENV, ""))
+        else:
+            self._load_entry_points()
+        for plugin, source in plugins:
+            self._add(plugin, source)
+
+    def registry(self, kind: str) -> Registry[Any]:
+        return {"gans": self.gans, "objectives": self.objectives, "datasets": self.datasets}[kind]
+
+    def failed(self) -> list[PluginRecord]:
+        return [r for r in self.records if r.errors]
+
+    # -- loading ---------------------------------------------------------
+
+    def _load_entry_points(self) -> None:
+        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            dist = ep.dist
+            source = Source(ep.name, dist.name if dist else ep.value, dist.version if dist else "?")
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # a broken third-party plugin must not break the zoo
+                self._fail(PluginRecord(source), f"import failed: {_describe(exc)}")
+                continue
+            self._add(plugin, source)
+
+    def _load_named_modules(self, names: str) -> None:
+        for name in filter(None, (n.strip() for n in names.split(","))):
+            source = Source(name, name, "local")
+            try:
+                module = importlib.import_module(name)
+            except Exception as exc:
+                self._fail(PluginRecord(source), f"import failed: {_describe(exc)}")
+                continue
+            self._add(module, source)
+
+    def _add(self, plugin: object, source: Source) -> None:
+        """Register ``plugin`` with pluggy, run its hooks, and commit what it registered."""
+        record = PluginRecord(source)
+        self.records.append(record)
+        taken = next((r.source for r in self.records if r.source.plugin == source.plugin and r is not record), None)
+        if taken is not None:
+            self._fail(record, f"plugin name '{source.plugin}' is also used by {taken}")
+            return
+        try:
+            self.pm.register(plugin, name=source.plugin)
+            staged = self._collect(source.plugin)
+        except Exception as exc:
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            self._fail(record, f"registration failed: {_describe(exc)}")
+            return
+        for registry_attr, spec in staged:
+            try:
+                self.registry(registry_attr).add(spec, source)
+                record.contributes.setdefault(registry_attr, []).append(spec.name)
+            except DuplicateNameError as exc:
+                self._fail(record, str(exc))
+
+    def _collect(self, plugin_name: str) -> list[tuple[str, Any]]:
+        staged: list[tuple[str, Any]] = []
+        for hook_name, (registry_attr, spec_type) in HOOKS.items():
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                if impl.plugin_name != plugin_name:
+                    continue
+
+                def register(spec: Any, _attr: str = registry_attr, _type: type = spec_type) -> None:
+                    if not isinstance(spec, _type):
+                        raise TypeError(f"{hook_name} got {type(spec).__name__}, expected {_type.__name__}")
+                    staged.append((_attr, spec))
+
+                impl.function(register=register)
+        return staged
+
+    def _fail(self, record: PluginRecord, message: str) -> None:
+        record.errors.append(message)
+        if not any(r is record for r in self.records):
+            self.records.append(record)
+        text = f"plugin '{record.source.plugin}' ({record.source}): {message}"
+        if self.strict:
+            raise PluginError(f"{text} (unset {STRICT_ENV} to skip broken plugins)")
+        warnings.warn(text, PluginLoadWarning, stacklevel=2)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".strip().replace("\n", " ")
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+_zoo: Zoo | None = None
+
+
+def get_zoo() -> Zoo:
+    """The process-wide zoo, loaded on first use."""
+    global _zoo
+    if _zoo is None:
+        _zoo = Zoo()
+    return _zoo
+
+
+def reset_zoo() -> None:
+    """Forget the loaded zoo so the next :func:`get_zoo` rediscovers plugins."""
+    global _zoo
+    _zoo = None

@@ -1,0 +1,224 @@
+"""The one training loop every plugin shares."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from ganzoo import rundir
+from ganzoo.build import (Prior, build_networks, build_objective, build_optimizer, load_data, provenance,
+                          resolve_device)
+from ganzoo.checkpoint import load_checkpoint, load_module_state, load_optimizer_state, save_checkpoint
+from ganzoo.config import RunConfig
+from ganzoo.evaluation import can_evaluate, evaluate
+from ganzoo.generation import generate, save_picture
+from ganzoo.plugins import Zoo
+
+PICTURE_SAMPLES = 1000
+PICTURE_SEED = 0
+
+
+class BatchSampler:
+    """Endless real batches, drawn with replacement from a seeded generator.
+
+    A ``TensorDataset`` is moved to the device once and indexed there; any other
+    data set is indexed item by item and collated.
+    """
+
+    def __init__(self, dataset: torch.utils.data.Dataset, batch_size: int, device: torch.device, seed: int):
+        self.batch_size = batch_size
+        self.device = device
+        self.in_memory = isinstance(dataset, torch.utils.data.TensorDataset)
+        self.tensor = dataset.tensors[0].to(device) if self.in_memory else None
+        self.dataset = dataset
+        self.length = len(dataset)  # type: ignore[arg-type]
+        self.rng = torch.Generator(device=device if self.in_memory else "cpu").manual_seed(seed)
+
+    def next(self) -> torch.Tensor:
+        index = torch.randint(self.length, (self.batch_size,), generator=self.rng, device=self.rng.device)
+        if self.tensor is not None:
+            return self.tensor[index]
+        items = [self.dataset[i] for i in index.tolist()]
+        batch = torch.stack([item[0] if isinstance(item, (tuple, list)) else item for item in items])
+        return batch.to(self.device, non_blocking=True)
+
+
+class Trainer:
+    """Builds a run from its config and trains it: k discriminator steps, then one generator step."""
+
+    def __init__(self, config: RunConfig, zoo: Zoo, *, progress: bool = True):
+        self.config = config
+        self.run_dir = config.run_dir()
+        self.progress = progress
+        self.device = resolve_device(config.device)
+        torch.manual_seed(config.seed)
+        self.data = load_data(config, zoo)
+        generator, discriminator = build_networks(config, zoo, self.data.info)
+        self.generator = generator.to(self.device)
+        self.discriminator = discriminator.to(self.device)
+        self.objective = build_objective(config, zoo)
+        self.opt_g = build_optimizer(config.optimizer_g, self.generator.parameters())
+        self.opt_d = build_optimizer(config.optimizer_d, self.discriminator.parameters())
+        self.prior = Prior(config.prior, config.z_dim, self.device)
+        self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 1)
+        self.batches = BatchSampler(self.data.samples, config.batch_size, self.device, config.seed + 2)
+        self.provenance = provenance(config, zoo, self.device)
+        self.step = 0
+        self.saved_step = -1
+        self.last_eval: dict[str, Any] | None = None
+
+    # -- one step ----------------------------------------------------------
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One generator step preceded by ``d_steps`` discriminator steps; returns detached stats."""
+        G, D, objective = self.generator, self.discriminator, self.objective
+        batch = self.config.batch_size
+        stats: dict[str, torch.Tensor] = {}
+
+        # Discriminator: k updates on fresh real and generated batches
+        for _ in range(self.config.d_steps):
+            real = self.batches.next()
+            with torch.no_grad():
+                fake = G(self.prior.sample(batch, self.noise_rng))
+            real_scores, fake_scores = D(real).reshape(-1), D(fake).reshape(-1)
+            loss_d = objective.discriminator_loss(real_scores, fake_scores)
+            penalty = objective.penalty(D, real, fake)
+            total = loss_d if penalty is None else loss_d + penalty
+            self.opt_d.zero_grad(set_to_none=True)
+            total.backward()
+            self.opt_d.step()
+            objective.after_discriminator_step(D)
+        stats["loss_d"] = loss_d.detach()
+        if penalty is not None:
+            stats["penalty"] = penalty.detach()
+        divergence = objective.divergence_estimate(real_scores.detach(), fake_scores.detach())
+        if divergence is not None:
+            stats["divergence"] = divergence.detach()
+
+        # Generator: one update through the discriminator
+        fake_scores = D(G(self.prior.sample(batch, self.noise_rng))).reshape(-1)
+        loss_g = objective.generator_loss(fake_scores)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        stats["loss_g"] = loss_g.detach()
+        return stats
+
+    # -- the loop ----------------------------------------------------------
+
+    def fit(self, *, resume: bool = False) -> dict[str, Any] | None:
+        """Train to ``config.steps``; with ``resume``, continue the run already in the run directory."""
+        if rundir.check_resumable(self.run_dir, self.config) and not resume:
+            raise rundir.RunDirError(f"{self.run_dir} already holds this run; pass --resume to continue it, "
+                                     "or set out_dir to a new directory")
+        if resume and (self.run_dir / rundir.LAST_CHECKPOINT).is_file():
+            self.restore(self.run_dir / rundir.LAST_CHECKPOINT)
+        self._write_run_files()
+        self.last_eval = next((r for r in reversed(rundir.read_jsonl(self.run_dir / rundir.METRICS))
+                               if r.get("step") == self.step), None)
+        sums: dict[str, torch.Tensor] = {}
+        logged_at, started = self.step, time.time()
+        bar = tqdm(total=self.config.steps, initial=self.step, desc=self.run_dir.name, unit="step",
+                   disable=None if self.progress else True, dynamic_ncols=True, leave=False)
+        try:
+            while self.step < self.config.steps:
+                for key, value in self.train_step().items():
+                    sums[key] = sums.get(key, 0) + value
+                self.step += 1
+                bar.update(1)
+                if self._due(self.config.log_every):
+                    record = {k: float(v) / (self.step - logged_at) for k, v in sums.items()}
+                    self._log(record, started)
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in record.items()}, refresh=False)
+                    sums, logged_at = {}, self.step
+                if self._due(self.config.sample_every):
+                    self.save_samples()
+                if self._due(self.config.eval_every):
+                    self.evaluate()
+                if self._due(self.config.checkpoint_every):
+                    self.save()
+        except KeyboardInterrupt:
+            self.save()
+            raise
+        finally:
+            bar.close()
+        self._finish()
+        return self.last_eval
+
+    def _due(self, every: int) -> bool:
+        return every > 0 and (self.step % every == 0 or self.step == self.config.steps)
+
+    def _finish(self) -> None:
+        """Make sure the final step has a checkpoint, samples and (where a metric fits) an evaluation."""
+        if not self.picture_path().is_file():
+            self.save_samples()
+        if can_evaluate(self.data) and (self.last_eval is None or self.last_eval["step"] != self.step):
+            self.evaluate()
+        if self.saved_step != self.step:
+            self.save()
+
+    def _write_run_files(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / rundir.CONFIG).write_text(self.config.to_json() + "\n", encoding="utf-8")
+        (self.run_dir / rundir.PROVENANCE).write_text(json.dumps(self.provenance, indent=2) + "\n", encoding="utf-8")
+        for name in (rundir.STATS, rundir.METRICS):
+            rundir.truncate_jsonl(self.run_dir / name, self.step)
+
+    def _log(self, record: dict[str, float], started: float) -> None:
+        rundir.append_jsonl(self.run_dir / rundir.STATS,
+                            {"step": self.step, "seconds": round(time.time() - started, 3), **record})
+
+    # -- outputs -----------------------------------------------------------
+
+    def evaluate(self) -> dict[str, Any]:
+        self.last_eval = evaluate(self.generator, self.prior, self.data, step=self.step, dataset=self.config.dataset)
+        rundir.append_jsonl(self.run_dir / rundir.METRICS, self.last_eval)
+        return self.last_eval
+
+    def picture_path(self) -> Path:
+        return self.run_dir / "samples" / f"step-{self.step:07d}.png"
+
+    def save_samples(self) -> Path:
+        path = self.picture_path()
+        samples = generate(self.generator, self.prior, PICTURE_SAMPLES, PICTURE_SEED)
+        title = f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.step}"
+        save_picture(samples, self.data, path, title)
+        return path
+
+    def save(self) -> None:
+        self.saved_step = self.step
+        rng = {"torch_cpu": torch.get_rng_state(), "noise": self.noise_rng.get_state(),
+               "batches": self.batches.rng.get_state()}
+        if self.device.type == "cuda":
+            rng["torch_cuda"] = torch.cuda.get_rng_state(self.device)
+        save_checkpoint(self.run_dir / rundir.LAST_CHECKPOINT, step=self.step, config_json=self.config.to_json(),
+                        provenance=self.provenance,
+                        models={"generator": self.generator, "discriminator": self.discriminator},
+                        optimizers={"optimizer_g": self.opt_g, "optimizer_d": self.opt_d}, rng=rng)
+
+    def restore(self, path: Path) -> None:
+        """Strictly load weights, optimizer state, RNG state and step."""
+        checkpoint = load_checkpoint(path)
+        load_module_state(self.generator, checkpoint, "generator", path)
+        load_module_state(self.discriminator, checkpoint, "discriminator", path)
+        load_optimizer_state(self.opt_g, checkpoint, "optimizer_g", path)
+        load_optimizer_state(self.opt_d, checkpoint, "optimizer_d", path)
+        self._restore_rng(checkpoint.state_dict("rng"), checkpoint.step)
+        self.step = self.saved_step = checkpoint.step
+
+    def _restore_rng(self, rng: dict[str, torch.Tensor], step: int) -> None:
+        """Continue the saved random streams; on another device type, reseed them from the step."""
+        try:
+            torch.set_rng_state(rng["torch_cpu"])
+            self.noise_rng.set_state(rng["noise"])
+            self.batches.rng.set_state(rng["batches"])
+            if self.device.type == "cuda":
+                torch.cuda.set_rng_state(rng["torch_cuda"], self.device)
+        except (KeyError, RuntimeError):
+            for offset, rng_ in enumerate((self.noise_rng, self.batches.rng), start=1):
+                rng_.manual_seed(self.config.seed + offset + 1000 * step)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ganzoo.plugins import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, reset_zoo
+
+
+@pytest.fixture(autouse=True)
+def fresh_zoo(monkeypatch):
+    """Every test discovers plugins anew, with no plugin switches set from outside."""
+    for name in (STRICT_ENV, NO_AUTOLOAD_ENV, PLUGINS_ENV):
+        monkeypatch.delenv(name, raising=False)
+    reset_zoo()
+    yield
+    reset_zoo()
+
+
+@pytest.fixture
+def make_distribution(tmp_path, monkeypatch):
+    """Install a plugin distribution the way pip would: a module plus its dist-info with an entry point."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    created: list[str] = []
+
+    def make(dist: str, version: str, module: str, source: str, entry_point: str | None = None) -> Path:
+        (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n", encoding="utf-8")
+        (info / "entry_points.txt").write_text(f"[ganzoo]\n{entry_point or module} = {module}\n", encoding="utf-8")
+        created.append(module)
+        importlib.invalidate_caches()
+        return site
+
+    yield make
+    for module in created:
+        sys.modules.pop(module, None)
+
+
+def toy_run(tmp_path: Path, **overrides) -> dict:
+    """A raw config for a short toy run inside ``tmp_path``."""
+    return {"gan": "gan", "dataset": "ring8", "steps": 20, "batch_size": 32, "log_every": 5,
+            "sample_every": 0, "eval_every": 0, "checkpoint_every": 10, "device": "cpu",
+            "out_dir": str(tmp_path / "run"), **overrides}

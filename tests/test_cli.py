@@ -1,0 +1,110 @@
+"""The ganzoo command: listings, the train/sample/eval path, bench, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import toy_run
+from ganzoo.cli import main
+
+
+def write_toml(path, raw: dict) -> str:
+    lines = [f"{k} = {json.dumps(v)}" for k, v in raw.items() if not isinstance(v, dict)]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own exits
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_plugins_lists_distributions_versions_and_contributions(capsys, make_distribution):
+    make_distribution("ganzoo-broken", "0.0.1", "ganzoo_broken", "raise ImportError('needs libfoo')")
+    code, out, err = run_cli(capsys, "plugins")
+    assert code == 0
+    assert "ganzoo-gan 0.1.0  (plugin 'gan', ok)" in out
+    assert "gans: gan" in out and "objectives: minimax, nonsaturating" in out
+    assert "ganzoo-broken 0.0.1  (plugin 'ganzoo_broken', FAILED)" in out and "needs libfoo" in out
+    assert err.startswith("ganzoo: warning: plugin 'ganzoo_broken'") and err.count("\n") == 1
+
+
+def test_list_with_kind_and_wildcards(capsys):
+    code, out, _ = run_cli(capsys, "list", "datasets", "r*")
+    assert code == 0 and "ring8" in out and "grid25" not in out and "gans:" not in out
+    code, out, _ = run_cli(capsys, "list")
+    assert "gans:" in out and "objectives:" in out and "datasets:" in out
+    assert "gan " in out and "(default objective: nonsaturating)" in out and "[ganzoo-gan 0.1.0]" in out
+    code, out, _ = run_cli(capsys, "list", "objectives", "zz*")
+    assert code == 0 and "none match 'zz*'" in out
+
+
+def test_train_sample_eval_path(tmp_path, capsys):
+    config = write_toml(tmp_path / "run.toml", toy_run(tmp_path))
+    code, out, _ = run_cli(capsys, "train", config, "--set", "steps=12", "--quiet")
+    assert code == 0 and "done at step 12" in out and "modes" in out
+    run = tmp_path / "run"
+    code, out, _ = run_cli(capsys, "train", str(run), "--resume", "--set", "steps=24", "--quiet")
+    assert code == 0 and "done at step 24" in out
+    code, out, _ = run_cli(capsys, "sample", str(run), "-n", "64", "-o", str(tmp_path / "s.png"))
+    assert code == 0 and (tmp_path / "s.png").stat().st_size > 1000
+    code, out, _ = run_cli(capsys, "eval", str(run / "checkpoints" / "last.safetensors"))
+    assert code == 0 and out.startswith("step 24: modes ")
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    # the evaluation during training and a later `ganzoo eval` follow one protocol, so they agree
+    assert records[-1]["source"] == "ganzoo eval" and records[-1]["metrics"] == records[-2]["metrics"]
+
+
+def test_bench_toy_trains_every_gan_on_both_data_sets_and_reuses_finished_runs(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "bench", "toy", "--steps", "15", "--out", str(tmp_path / "b"), "--device", "cpu")
+    assert code == 0
+    table = out[out.index("GAN  "):]
+    assert "ring8" in table and "grid25" in table and "/ 8" in table and "/ 25" in table
+    results = [json.loads(line) for line in (tmp_path / "b" / "results.jsonl").read_text().splitlines()]
+    assert [(r["gan"], r["dataset"]) for r in results] == [("gan", "ring8"), ("gan", "grid25")]
+    checkpoint = tmp_path / "b" / "gan-ring8-seed0" / "checkpoints" / "last.safetensors"
+    stamp = checkpoint.stat().st_mtime_ns
+    code, again, _ = run_cli(capsys, "bench", "toy", "--steps", "15", "--out", str(tmp_path / "b"), "--device", "cpu")
+    assert code == 0 and again[again.index("GAN  "):] == table
+    assert checkpoint.stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["train", "{tmp}/absent.toml"], "config file not found"),
+    (["train", "{tmp}/bad.toml"], "malformed TOML"),
+    (["train", "{tmp}/typo.toml"], "unknown GAN 'gna'; did you mean 'gan'?"),
+    (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "steps=lots"], "steps: Input should be a valid integer"),
+    (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "seeed=1"], "unknown key 'seeed' (did you mean 'seed'?)"),
+    (["eval", "{tmp}/nowhere"], "no such run directory or checkpoint"),
+    (["sample", "{tmp}", "-n", "4"], "has no checkpoint"),
+    (["eval", "{tmp}/bad.toml"], "not a readable safetensors file"),
+    (["list", "gans", "a", "b"], "list takes [KIND] [PATTERN]"),
+    (["bench", "toy", "--gans", "nothing*"], "no installed GAN matches 'nothing*'"),
+    (["train"], "the following arguments are required: config"),
+])
+def test_bad_input_gets_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    (tmp_path / "bad.toml").write_text("gan = [unclosed\n")
+    write_toml(tmp_path / "typo.toml", {"gan": "gna", "dataset": "ring8", "out_dir": str(tmp_path / "r")})
+    code, _, err = run_cli(capsys, *(a.format(tmp=tmp_path) for a in argv))
+    assert code == 2
+    assert err.startswith("ganzoo: error: ") and err.count("\n") == 1 and message in err
+
+
+def test_installed_command_reports_errors_without_traceback(tmp_path):
+    command = Path(sys.executable).with_name("ganzoo")
+    assert command.is_file(), "the ganzoo console script is not installed beside this Python"
+    (tmp_path / "broken.toml").write_text("steps = \n")
+    result = subprocess.run([command, "train", str(tmp_path / "broken.toml")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.startswith("ganzoo: error:")
+    version = subprocess.run([sys.executable, "-m", "ganzoo", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("ganzoo ")

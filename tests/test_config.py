@@ -1,0 +1,110 @@
+"""Config validation, defaults and their precedence, and the registries' name handling."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import Field
+
+from ganzoo import GanSpec, ObjectiveSpec, Options, hookimpl
+from ganzoo.config import load_config, parse_overrides, resolve_config
+from ganzoo.errors import ConfigError, UnknownNameError
+from ganzoo.plugins import Zoo
+from ganzoo.registry import Source
+from ganzoo_gan.objectives import Minimax
+
+
+class WidthOptions(Options):
+    width: int = Field(8, gt=0)
+
+
+class DefaultsPlugin:
+    """A plugin object (not a module): GAN and objective defaults that disagree."""
+
+    @hookimpl
+    def register_gans(self, register):
+        register(GanSpec(name="opinionated", build=lambda info, z, o: None, default_objective="strict-obj",
+                         citation="-", options=WidthOptions,
+                         defaults={"batch_size": 11, "d_steps": 2, "optimizer_d": {"kind": "sgd", "lr": 0.5}}))
+
+    @hookimpl
+    def register_objectives(self, register):
+        register(ObjectiveSpec(name="strict-obj", build=lambda o: Minimax(), citation="-",
+                               defaults={"d_steps": 5, "optimizer_d": {"lr": 0.05}}))
+        register(ObjectiveSpec(name="plain-obj", build=lambda o: Minimax(), citation="-"))
+
+
+@pytest.fixture
+def zoo():
+    return Zoo(autoload=False, plugins=[(DefaultsPlugin(), Source("defaults", "defaults-dist", "0.1"))])
+
+
+def test_defaults_precedence_gan_then_objective_then_user(zoo):
+    config = resolve_config({"gan": "opinionated", "dataset": "ring8"}, zoo)
+    assert config.objective == "strict-obj"  # the GAN's own
+    assert config.batch_size == 11  # GAN default
+    assert config.d_steps == 5  # objective beats GAN
+    assert (config.optimizer_d.kind, config.optimizer_d.lr) == ("sgd", 0.05)  # merged per key
+    user = resolve_config({"gan": "opinionated", "dataset": "ring8", "d_steps": 3, "optimizer_d": {"lr": 1.0}}, zoo)
+    assert (user.d_steps, user.optimizer_d.kind, user.optimizer_d.lr) == (3, "sgd", 1.0)
+    plain = resolve_config({"gan": "opinionated", "objective": "plain-obj", "dataset": "ring8"}, zoo)
+    assert (plain.d_steps, plain.optimizer_d.lr) == (2, 0.5)
+
+
+def test_toml_file_and_set_overrides(tmp_path, zoo):
+    path = tmp_path / "run.toml"
+    path.write_text('gan = "opinionated"\ndataset = "grid25"\nsteps = 10\n[optimizer_g]\nlr = 0.1\n')
+    config = load_config(path, ["steps=20", "optimizer_g.betas=[0.0, 0.9]", "prior=uniform"], zoo)
+    assert (config.steps, config.optimizer_g.lr, config.optimizer_g.betas, config.prior) == (20, 0.1, (0.0, 0.9), "uniform")
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"stesp": 5}, r"unknown key 'stesp' \(did you mean 'steps'\?\)"),
+    ({"optimizer_g": {"lrr": 1}}, r"unknown key 'optimizer_g.lrr' \(did you mean 'lr'\?\)"),
+    ({"steps": "many"}, r"steps: .*integer.*\(got 'many'\)"),
+    ({"steps": 0}, r"steps: Input should be greater than 0"),
+    ({"device": "tpu"}, r"device: .*'auto', 'cpu', 'cuda'"),
+    ({"prior": "cauchy"}, r"prior: .*'normal' or 'uniform'"),
+    ({"gan_options": {"width": -1}}, r"gan_options for 'opinionated': width: Input should be greater than 0"),
+    ({"gan_options": {"depth": 3}}, r"unknown key 'depth'"),
+    ({"objective_options": {"x": 1}}, r"objective_options for 'strict-obj': unknown key 'x'"),
+])
+def test_invalid_values_are_rejected_with_a_pointed_message(zoo, raw, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve_config({"gan": "opinionated", "dataset": "ring8", **raw}, zoo)
+
+
+def test_required_keys_are_named(zoo):
+    with pytest.raises(ConfigError, match=r"'gan' is required; 'dataset' is required"):
+        resolve_config({}, zoo)
+
+
+def test_unknown_names_get_close_matches(zoo):
+    with pytest.raises(UnknownNameError, match=r"unknown GAN 'opinionted'; did you mean 'opinionated'\?"):
+        resolve_config({"gan": "opinionted", "dataset": "ring8"}, zoo)
+    with pytest.raises(UnknownNameError, match=r"unknown dataset 'ring9'; did you mean 'ring8'\?"):
+        resolve_config({"gan": "opinionated", "dataset": "ring9"}, zoo)
+    with pytest.raises(UnknownNameError, match=r"unknown objective 'zzz' \(registered: plain-obj, strict-obj\)"):
+        resolve_config({"gan": "opinionated", "objective": "zzz", "dataset": "ring8"}, zoo)
+
+
+def test_wildcard_listing(zoo):
+    assert zoo.objectives.names("*-obj") == ["plain-obj", "strict-obj"]
+    assert zoo.objectives.names("s*") == ["strict-obj"]
+    assert zoo.datasets.names("[gr]*") == ["grid25", "ring8"]
+    assert zoo.datasets.names("x*") == []
+
+
+def test_file_errors(tmp_path, zoo):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "absent.toml", [], zoo)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('gan = "x\n')
+    with pytest.raises(ConfigError, match="malformed TOML"):
+        load_config(bad, [], zoo)
+
+
+def test_overrides_parse_as_toml_values_else_strings():
+    assert parse_overrides(["a=1", "b=1.5", "c=true", "d=[1, 2]", "e=word", "f.g=\"q\""]) == {
+        "a": 1, "b": 1.5, "c": True, "d": [1, 2], "e": "word", "f": {"g": "q"}}
+    with pytest.raises(ConfigError, match="--set expects key=value"):
+        parse_overrides(["steps"])

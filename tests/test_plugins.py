@@ -1,0 +1,104 @@
+"""Discovery through real entry points, broken plugins, duplicates, switches."""
+
+from __future__ import annotations
+
+import pytest
+
+from ganzoo.errors import PluginError, UnknownNameError
+from ganzoo.plugins import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, PluginLoadWarning, Zoo
+
+DEMO_PLUGIN = """
+from torch import nn
+from ganzoo import GanSpec, ObjectiveSpec, hookimpl
+from ganzoo_gan.objectives import NonSaturating
+
+def build(info, z_dim, options):
+    return nn.Linear(z_dim, info.shape[0]), nn.Linear(info.shape[0], 1)
+
+@hookimpl
+def register_gans(register):
+    register(GanSpec(name="{gan}", build=build, default_objective="demo-ns", citation="demo"))
+
+@hookimpl
+def register_objectives(register):
+    register(ObjectiveSpec(name="demo-ns", build=lambda options: NonSaturating(), citation="demo"))
+"""
+
+
+def test_first_party_plugin_is_found_through_its_entry_point():
+    zoo = Zoo()
+    source = zoo.gans.source("gan")
+    assert (source.plugin, source.distribution) == ("gan", "ganzoo-gan")
+    assert zoo.objectives.source("nonsaturating").distribution == "ganzoo-gan"
+
+
+def test_third_party_distribution_is_discovered(make_distribution):
+    make_distribution("ganzoo-demo", "1.2.3", "ganzoo_demo", DEMO_PLUGIN.format(gan="demo-linear"))
+    zoo = Zoo()
+    assert "demo-linear" in zoo.gans
+    source = zoo.gans.source("demo-linear")
+    assert (source.distribution, source.version) == ("ganzoo-demo", "1.2.3")
+    record = next(r for r in zoo.records if r.source.distribution == "ganzoo-demo")
+    assert record.contributes == {"gans": ["demo-linear"], "objectives": ["demo-ns"]}
+    assert not record.errors
+
+
+def test_plugin_that_fails_to_import_is_reported_and_the_rest_load(make_distribution):
+    make_distribution("ganzoo-broken", "0.0.1", "ganzoo_broken", "raise ImportError('needs libfoo')")
+    with pytest.warns(PluginLoadWarning, match=r"ganzoo-broken 0\.0\.1.*ImportError: needs libfoo"):
+        zoo = Zoo()
+    assert "gan" in zoo.gans
+    assert [r.source.distribution for r in zoo.failed()] == ["ganzoo-broken"]
+
+
+def test_plugin_whose_hook_raises_contributes_nothing(make_distribution):
+    source = DEMO_PLUGIN.format(gan="half") + """
+@hookimpl
+def register_datasets(register):
+    raise RuntimeError("dataset server down")
+"""
+    make_distribution("ganzoo-half", "2.0", "ganzoo_half", source)
+    with pytest.warns(PluginLoadWarning, match="registration failed: RuntimeError: dataset server down"):
+        zoo = Zoo()
+    assert "half" not in zoo.gans
+    assert "demo-ns" not in zoo.objectives
+
+
+def test_registering_the_wrong_type_is_reported(make_distribution):
+    make_distribution("ganzoo-typo", "1.0", "ganzoo_typo", """
+from ganzoo import hookimpl
+
+@hookimpl
+def register_gans(register):
+    register("not a spec")
+""")
+    with pytest.warns(PluginLoadWarning, match="register_gans got str, expected GanSpec"):
+        Zoo()
+
+
+def test_strict_mode_makes_a_broken_plugin_fatal(make_distribution, monkeypatch):
+    make_distribution("ganzoo-broken", "0.0.1", "ganzoo_broken", "raise ImportError('needs libfoo')")
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with pytest.raises(PluginError, match=r"ganzoo-broken 0\.0\.1.*needs libfoo"):
+        Zoo()
+
+
+def test_duplicate_names_are_an_error_naming_both_distributions(make_distribution):
+    make_distribution("ganzoo-one", "1.0", "ganzoo_one", DEMO_PLUGIN.format(gan="twin"), entry_point="one")
+    make_distribution("ganzoo-two", "2.0", "ganzoo_two", DEMO_PLUGIN.format(gan="twin"), entry_point="two")
+    with pytest.warns(PluginLoadWarning):
+        zoo = Zoo()
+    with pytest.raises(UnknownNameError, match=r"GAN 'twin' is registered by both ganzoo-one 1\.0 and ganzoo-two 2\.0"):
+        zoo.gans.get("twin")
+    assert "twin" not in zoo.gans.names()
+    errors = [e for r in zoo.failed() for e in r.errors]
+    assert any("ganzoo-one 1.0" in e and "ganzoo-two 2.0" in e for e in errors)
+
+
+def test_autoload_can_be_disabled_and_modules_named_instead(monkeypatch):
+    monkeypatch.setenv(NO_AUTOLOAD_ENV, "1")
+    zoo = Zoo()
+    assert zoo.gans.names() == []
+    assert zoo.datasets.names() == ["grid25", "ring8"]  # the core's own
+    monkeypatch.setenv(PLUGINS_ENV, "ganzoo_gan")
+    assert Zoo().gans.names() == ["gan"]

@@ -1,0 +1,129 @@
+"""The shared runner: short runs, what they write, checkpoints and resume."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from conftest import toy_run
+from ganzoo import rundir
+from ganzoo.checkpoint import load_checkpoint
+from ganzoo.config import resolve_config
+from ganzoo.errors import CheckpointError, RunDirError
+from ganzoo.evaluation import evaluate
+from ganzoo.plugins import get_zoo
+from ganzoo.runner import Trainer
+
+
+def make_trainer(raw: dict) -> Trainer:
+    zoo = get_zoo()
+    return Trainer(resolve_config(raw, zoo), zoo, progress=False)
+
+
+@pytest.mark.parametrize("dataset", ["ring8", "grid25"])
+def test_short_run_writes_config_logs_metrics_samples_and_checkpoint(tmp_path, dataset):
+    trainer = make_trainer(toy_run(tmp_path, dataset=dataset, eval_every=10))
+    final = trainer.fit()
+    run = tmp_path / "run"
+    config = json.loads((run / "config.json").read_text())
+    assert (config["gan"], config["objective"], config["dataset"], config["steps"]) == ("gan", "nonsaturating", dataset, 20)
+    stats = rundir.read_jsonl(run / "stats.jsonl")
+    assert [s["step"] for s in stats] == [5, 10, 15, 20]
+    assert all({"loss_d", "loss_g", "divergence"} <= set(s) for s in stats)
+    metrics = rundir.read_jsonl(run / "metrics.jsonl")
+    assert [m["step"] for m in metrics] == [10, 20] and final == metrics[-1]
+    assert metrics[-1]["metrics"]["num_modes"] == (8 if dataset == "ring8" else 25)
+    assert metrics[-1]["protocol"]["num_generated"] == 2500
+    assert (run / "samples" / "step-0000020.png").stat().st_size > 1000
+    provenance = json.loads((run / "provenance.json").read_text())
+    assert provenance["gan"]["distribution"] == "ganzoo-gan"
+
+
+def test_checkpoint_holds_weights_optimizers_and_string_metadata(tmp_path):
+    trainer = make_trainer(toy_run(tmp_path))
+    trainer.fit()
+    path = tmp_path / "run" / rundir.LAST_CHECKPOINT
+    with safe_open(str(path), framework="pt") as handle:
+        metadata = handle.metadata()
+    assert all(isinstance(v, str) for v in metadata.values())
+    assert json.loads(metadata["config"])["gan"] == "gan"
+    assert json.loads(metadata["provenance"])["objective"]["distribution"] == "ganzoo-gan"
+    assert metadata["ganzoo_version"] and metadata["step"] == "20"
+
+    restored = make_trainer(toy_run(tmp_path))
+    restored.restore(path)
+    assert restored.step == 20
+    for a, b in zip(trainer.generator.state_dict().values(), restored.generator.state_dict().values()):
+        assert torch.equal(a, b)
+    for a, b in zip(trainer.discriminator.state_dict().values(), restored.discriminator.state_dict().values()):
+        assert torch.equal(a, b)
+    saved, loaded = trainer.opt_d.state_dict(), restored.opt_d.state_dict()
+    assert saved["param_groups"] == loaded["param_groups"]
+    for index, state in saved["state"].items():
+        for key, value in state.items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(loaded["state"][index][key]))
+
+
+def test_resume_continues_the_same_run_exactly(tmp_path):
+    straight = make_trainer(toy_run(tmp_path / "a", steps=30))
+    straight.fit()
+    make_trainer(toy_run(tmp_path / "b", steps=10)).fit()
+    resumed = make_trainer(toy_run(tmp_path / "b", steps=30))
+    resumed.fit(resume=True)
+    for a, b in zip(straight.generator.state_dict().values(), resumed.generator.state_dict().values()):
+        assert torch.equal(a, b)
+    steps = [s["step"] for s in rundir.read_jsonl(tmp_path / "b" / "run" / "stats.jsonl")]
+    assert steps == [5, 10, 15, 20, 25, 30]
+
+
+def test_an_existing_run_is_never_overwritten(tmp_path):
+    make_trainer(toy_run(tmp_path)).fit()
+    before = (tmp_path / "run" / rundir.LAST_CHECKPOINT).read_bytes()
+    with pytest.raises(RunDirError, match="already holds this run; pass --resume"):
+        make_trainer(toy_run(tmp_path)).fit()
+    with pytest.raises(RunDirError, match=r"holds a different run \(its config differs in: seed\)"):
+        make_trainer(toy_run(tmp_path, seed=3)).fit(resume=True)
+    assert (tmp_path / "run" / rundir.LAST_CHECKPOINT).read_bytes() == before
+
+
+def test_damaged_checkpoints_give_one_line_errors(tmp_path):
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"\x00\x01not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_checkpoint(garbage)
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"w": torch.zeros(2)}, str(foreign), metadata={"format": "other"})
+    with pytest.raises(CheckpointError, match="not a ganzoo checkpoint"):
+        load_checkpoint(foreign)
+    with pytest.raises(CheckpointError, match="checkpoint not found"):
+        load_checkpoint(tmp_path / "absent.safetensors")
+
+    make_trainer(toy_run(tmp_path)).fit()
+    path = tmp_path / "run" / rundir.LAST_CHECKPOINT
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_checkpoint(truncated)
+    wider = make_trainer(toy_run(tmp_path / "other", gan_options={"g_hidden": 64}))
+    with pytest.raises(CheckpointError, match="generator weights do not fit the model: .*size mismatch"):
+        wider.restore(path)
+
+
+def test_any_objective_pairs_with_the_gan(tmp_path):
+    trainer = make_trainer(toy_run(tmp_path, objective="minimax", steps=5))
+    trainer.fit()
+    assert trainer.config.objective == "minimax"
+    assert json.loads((tmp_path / "run" / "provenance.json").read_text())["objective"]["name"] == "minimax"
+
+
+@pytest.mark.slow
+def test_the_gan_learns_the_ring(tmp_path):
+    fresh = make_trainer(toy_run(tmp_path / "untrained"))
+    untrained = evaluate(fresh.generator, fresh.prior, fresh.data, step=0, dataset="ring8")["metrics"]
+    trained = make_trainer(toy_run(tmp_path / "trained", steps=2000, batch_size=100)).fit()["metrics"]
+    assert untrained["high_quality_pct"] < 1
+    assert trained["modes"] >= 6 and trained["high_quality_pct"] > 5
