@@ -54,15 +54,28 @@ def build_networks(config: RunConfig, zoo: Zoo, info: DataInfo) -> tuple[nn.Modu
             raise ConfigError(f"GAN '{spec.name}' cannot be built for data set '{config.dataset}' "
                               f"{info.shape}: {exc.__cause__}") from None
         raise
-    with torch.no_grad():
-        was_training = generator.training
-        generator.eval()
-        out = generator(torch.zeros(2, config.z_dim))
-        generator.train(was_training)
-    if tuple(out.shape) != (2, *info.shape):
-        raise GanzooError(f"GAN '{spec.name}' generator gives samples of shape {tuple(out.shape[1:])}, "
+    samples, scores = call_plugin(zoo.gans, spec.name, _probe, generator, discriminator, config.z_dim)
+    if tuple(samples.shape) != (2, *info.shape):
+        raise GanzooError(f"GAN '{spec.name}' generator gives samples of shape {tuple(samples.shape[1:])}, "
                           f"but data set '{config.dataset}' has {info.shape}")
+    if scores.numel() != 2:
+        raise GanzooError(f"GAN '{spec.name}' discriminator gives {scores.numel() // 2} scores per sample; "
+                          "it must give one")
     return generator, discriminator
+
+
+@torch.no_grad()
+def _probe(generator: nn.Module, discriminator: nn.Module, z_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run both networks once on two samples, in eval mode, to check their shapes."""
+    modes = generator.training, discriminator.training
+    generator.eval()
+    discriminator.eval()
+    try:
+        samples = generator(torch.zeros(2, z_dim))
+        return samples, discriminator(samples)
+    finally:
+        generator.train(modes[0])
+        discriminator.train(modes[1])
 
 
 def build_objective(config: RunConfig, zoo: Zoo) -> Objective:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from ganzoo import __version__
 from ganzoo.errors import GanzooError
-from ganzoo.plugins import PluginLoadWarning
+from ganzoo.plugins import PluginLoadWarning, env_flag
 
+EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+DEBUG_ENV = "GANZOO_DEBUG"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,8 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ganzoo: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("ganzoo: interrupted; the last checkpoint was saved, continue with --resume", file=sys.stderr)
+        print("ganzoo: interrupted (training saved a checkpoint first; continue it with --resume)", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        if env_flag(DEBUG_ENV):
+            raise
+        print(f"ganzoo: internal error: {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for the traceback)".replace("\n", " "),
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 _default_showwarning = warnings.showwarning

@@ -108,3 +108,48 @@ def test_installed_command_reports_errors_without_traceback(tmp_path):
     assert "Traceback" not in result.stderr and result.stderr.startswith("ganzoo: error:")
     version = subprocess.run([sys.executable, "-m", "ganzoo", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("ganzoo ")
+
+
+BAD_GANS = """
+from torch import nn
+from ganzoo import GanSpec, hookimpl
+
+def crash(info, z_dim, options):
+    raise RuntimeError("out of coffee")
+
+def wide_scores(info, z_dim, options):
+    return nn.Linear(z_dim, info.shape[0]), nn.Linear(info.shape[0], 3)
+
+def refuse(info, z_dim, options):
+    raise ValueError("needs images")
+
+@hookimpl
+def register_gans(register):
+    for name, build in (("crash", crash), ("wide", wide_scores), ("picky", refuse)):
+        register(GanSpec(name=name, build=build, default_objective="minimax", citation="-"))
+"""
+
+
+@pytest.mark.parametrize(("gan", "message"), [
+    ("crash", "GAN 'crash' from ganzoo-bad 0.3 failed to build: RuntimeError: out of coffee"),
+    ("wide", "GAN 'wide' discriminator gives 3 scores per sample; it must give one"),
+    ("picky", "GAN 'picky' cannot be built for data set 'ring8' (2,): needs images"),
+])
+def test_broken_plugin_code_gets_one_line_and_exit_2(tmp_path, capsys, make_distribution, gan, message):
+    make_distribution("ganzoo-bad", "0.3", "ganzoo_bad", BAD_GANS)
+    config = write_toml(tmp_path / "run.toml", toy_run(tmp_path, gan=gan))
+    code, _, err = run_cli(capsys, "train", config, "--quiet")
+    assert code == 2 and err == f"ganzoo: error: {message}\n"
+    assert not (tmp_path / "run").exists()
+
+
+def test_unexpected_errors_are_one_line_unless_debugging(capsys, monkeypatch):
+    def explode(args):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("ganzoo.commands.cmd_plugins", explode)
+    code, _, err = run_cli(capsys, "plugins")
+    assert code == 1 and err == "ganzoo: internal error: ZeroDivisionError: boom (set GANZOO_DEBUG=1 for the traceback)\n"
+    monkeypatch.setenv("GANZOO_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        main(["plugins"])
