@@ -50,6 +50,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             spec = registry.get(name)
             extra = f" (default objective: {spec.default_objective})" if kind == "gans" else ""
             print(f"  {name:<16} {spec.description}{extra}  [{registry.source(name)}]")
+            print(f"  {'':<16} cite: {spec.citation}")
     return 0
 
 

@@ -13,7 +13,7 @@ import importlib
 import importlib.metadata as metadata
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,22 +87,21 @@ class Zoo:
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = ep.dist
             source = Source(ep.name, dist.name if dist else ep.value, dist.version if dist else "?")
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # a broken third-party plugin must not break the zoo
-                self._fail(PluginRecord(source), f"import failed: {_describe(exc)}")
-                continue
-            self._add(plugin, source)
+            self._load(source, ep.load)
 
     def _load_named_modules(self, names: str) -> None:
         for name in filter(None, (n.strip() for n in names.split(","))):
-            source = Source(name, name, "local")
-            try:
-                module = importlib.import_module(name)
-            except Exception as exc:
-                self._fail(PluginRecord(source), f"import failed: {_describe(exc)}")
-                continue
-            self._add(module, source)
+            self._load(Source(name, name, "local"), lambda name=name: importlib.import_module(name))
+
+    def _load(self, source: Source, importer: Callable[[], object]) -> None:
+        try:
+            plugin = importer()
+        except Exception as exc:  # a broken third-party plugin must not break the zoo
+            record = PluginRecord(source)
+            self.records.append(record)
+            self._fail(record, f"import failed: {_describe(exc)}")
+            return
+        self._add(plugin, source)
 
     def _add(self, plugin: object, source: Source) -> None:
         """Register ``plugin`` with pluggy, run its hooks, and commit what it registered."""
@@ -144,8 +143,6 @@ class Zoo:
 
     def _fail(self, record: PluginRecord, message: str) -> None:
         record.errors.append(message)
-        if not any(r is record for r in self.records):
-            self.records.append(record)
         text = f"plugin '{record.source.plugin}' ({record.source}): {message}"
         if self.strict:
             raise PluginError(f"{text} (unset {STRICT_ENV} to skip broken plugins)")

@@ -127,3 +127,21 @@ def test_the_gan_learns_the_ring(tmp_path):
     trained = make_trainer(toy_run(tmp_path / "trained", steps=2000, batch_size=100)).fit()["metrics"]
     assert untrained["high_quality_pct"] < 1
     assert trained["modes"] >= 6 and trained["high_quality_pct"] > 5
+
+
+def test_an_interrupted_run_saves_a_checkpoint_and_resumes(tmp_path, monkeypatch):
+    trainer = make_trainer(toy_run(tmp_path, checkpoint_every=100))
+    real_step = trainer.train_step
+
+    def interrupt_at_seven():
+        if trainer.step == 7:
+            raise KeyboardInterrupt
+        return real_step()
+
+    monkeypatch.setattr(trainer, "train_step", interrupt_at_seven)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit()
+    assert load_checkpoint(tmp_path / "run" / rundir.LAST_CHECKPOINT).step == 7
+    resumed = make_trainer(toy_run(tmp_path, checkpoint_every=100))
+    resumed.fit(resume=True)
+    assert resumed.step == 20 and load_checkpoint(tmp_path / "run" / rundir.LAST_CHECKPOINT).step == 20
