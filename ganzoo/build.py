@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,21 +27,32 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def call_plugin(registry: Any, name: str, build: Any, *args: Any) -> Any:
-    """Call a plugin's ``build``; a crash inside it becomes a one-line error naming the distribution."""
+def call_plugin(registry: Any, name: str, build: Any, *args: Any, check: Callable[[Any], bool]) -> Any:
+    """Call a plugin's ``build``; a crash inside it, or a result failing ``check``, is a one-line error."""
+    where = f"{registry.kind} '{name}' from {registry.source(name)}"
     try:
-        return build(*args)
+        result = build(*args)
     except GanzooError:
         raise
     except Exception as exc:
-        raise GanzooError(f"{registry.kind} '{name}' from {registry.source(name)} failed to build: "
-                          f"{type(exc).__name__}: {exc}") from exc
+        raise GanzooError(f"{where} failed to build: {type(exc).__name__}: {exc}") from exc
+    if not check(result):
+        raise GanzooError(f"{where} built {type(result).__name__}, not what the spec promises")
+    return result
+
+
+def _module_pair(result: Any) -> bool:
+    return isinstance(result, tuple) and len(result) == 2 and all(isinstance(m, nn.Module) for m in result)
 
 
 def load_data(config: RunConfig, zoo: Zoo) -> LoadedData:
     spec = zoo.datasets.get(config.dataset)
     options = spec.options.model_validate(config.dataset_options)
-    return call_plugin(zoo.datasets, spec.name, spec.build, options)
+    data = call_plugin(zoo.datasets, spec.name, spec.build, options,
+                       check=lambda result: isinstance(result, LoadedData))
+    if len(data.samples) == 0:  # type: ignore[arg-type]
+        raise GanzooError(f"data set '{spec.name}' from {zoo.datasets.source(spec.name)} is empty")
+    return data
 
 
 def build_networks(config: RunConfig, zoo: Zoo, info: DataInfo) -> tuple[nn.Module, nn.Module]:
@@ -48,13 +60,15 @@ def build_networks(config: RunConfig, zoo: Zoo, info: DataInfo) -> tuple[nn.Modu
     spec = zoo.gans.get(config.gan)
     options = spec.options.model_validate(config.gan_options)
     try:
-        generator, discriminator = call_plugin(zoo.gans, spec.name, spec.build, info, config.z_dim, options)
+        generator, discriminator = call_plugin(zoo.gans, spec.name, spec.build, info, config.z_dim, options,
+                                               check=_module_pair)
     except GanzooError as exc:
         if isinstance(exc.__cause__, ValueError):  # the plugin's way to refuse a data shape
             raise ConfigError(f"GAN '{spec.name}' cannot be built for data set '{config.dataset}' "
                               f"{info.shape}: {exc.__cause__}") from None
         raise
-    samples, scores = call_plugin(zoo.gans, spec.name, _probe, generator, discriminator, config.z_dim)
+    samples, scores = call_plugin(zoo.gans, spec.name, _probe, generator, discriminator, config.z_dim,
+                                  check=lambda result: all(isinstance(t, torch.Tensor) for t in result))
     if tuple(samples.shape) != (2, *info.shape):
         raise GanzooError(f"GAN '{spec.name}' generator gives samples of shape {tuple(samples.shape[1:])}, "
                           f"but data set '{config.dataset}' has {info.shape}")
@@ -80,10 +94,14 @@ def _probe(generator: nn.Module, discriminator: nn.Module, z_dim: int) -> tuple[
 
 def build_objective(config: RunConfig, zoo: Zoo) -> Objective:
     spec = zoo.objectives.get(str(config.objective))
-    return call_plugin(zoo.objectives, spec.name, spec.build, spec.options.model_validate(config.objective_options))
+    return call_plugin(zoo.objectives, spec.name, spec.build, spec.options.model_validate(config.objective_options),
+                       check=lambda result: isinstance(result, Objective))
 
 
 def build_optimizer(settings: OptimizerConfig, params: Any) -> torch.optim.Optimizer:
+    params = list(params)
+    if not params:
+        raise GanzooError("a network has no parameters to train")
     if settings.kind == "adam":
         return torch.optim.Adam(params, lr=settings.lr, betas=settings.betas, weight_decay=settings.weight_decay)
     if settings.kind == "rmsprop":

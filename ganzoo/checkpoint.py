@@ -78,8 +78,10 @@ def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict
 
 def load_checkpoint(path: Path) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`; any damage is a one-line error."""
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f"checkpoint not found: {path}")
+    if not path.is_file():
+        raise CheckpointError(f"{path} is not a regular file, so not a checkpoint")
     try:
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
@@ -95,6 +97,8 @@ def load_checkpoint(path: Path) -> Checkpoint:
         optimizers = json.loads(metadata["optimizers"])
     except (KeyError, ValueError) as exc:
         raise CheckpointError(f"{path}: damaged metadata ({type(exc).__name__}: {exc})") from None
+    if not all(isinstance(v, dict) for v in (config, provenance, optimizers)):
+        raise CheckpointError(f"{path}: damaged metadata (config, provenance and optimizers must be JSON objects)")
     tensors: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in raw.items():
         part, _, name = key.partition("/")
@@ -113,21 +117,31 @@ def load_module_state(module: torch.nn.Module, checkpoint: Checkpoint, part: str
 
 
 def load_optimizer_state(optimizer: torch.optim.Optimizer, checkpoint: Checkpoint, part: str, path: Path) -> None:
-    meta = checkpoint.optimizers.get(part)
-    if meta is None:
-        raise CheckpointError(f"{path}: no {part} state in the checkpoint")
-    state: dict[int, dict[str, Any]] = {}
-    for name, value in checkpoint.state_dict(part).items():
-        index, _, key = name.partition("/")
-        state.setdefault(int(index), {})[key] = value
-    for index, scalars in meta["scalars"].items():
-        state.setdefault(int(index), {}).update(scalars)
-    groups = meta["param_groups"]
+    """Strict load: per-parameter state must name real parameters and match their shapes."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    try:
+        meta = checkpoint.optimizers[part]
+        groups = meta["param_groups"]
+        state: dict[int, dict[str, Any]] = {}
+        for name, value in checkpoint.state_dict(part).items():
+            index, _, key = name.partition("/")
+            state.setdefault(int(index), {})[key] = value
+        for index, scalars in meta["scalars"].items():
+            state.setdefault(int(index), {}).update(scalars)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: damaged {part} state ({type(exc).__name__}: {exc})") from None
+    for index, param_state in state.items():
+        if not 0 <= index < len(params):
+            raise CheckpointError(f"{path}: {part} has state for parameter {index}, but the model has {len(params)}")
+        for key, value in param_state.items():
+            if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != params[index].shape:
+                raise CheckpointError(f"{path}: {part} state '{key}' of parameter {index} has shape "
+                                      f"{tuple(value.shape)}, the parameter {tuple(params[index].shape)}")
     for group, current in zip(groups, optimizer.param_groups):
         for key, value in group.items():  # JSON turned tuples (Adam's betas) into lists
             if isinstance(current.get(key), tuple) and isinstance(value, list):
                 group[key] = tuple(value)
     try:
         optimizer.load_state_dict({"state": state, "param_groups": groups})
-    except (ValueError, KeyError, RuntimeError) as exc:
+    except (ValueError, KeyError, RuntimeError, TypeError) as exc:
         raise CheckpointError(f"{path}: {part} state does not fit the optimizer: {exc}") from None

@@ -15,6 +15,7 @@ EXIT_INTERNAL = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 DEBUG_ENV = "GANZOO_DEBUG"
+MAX_SEED = 2**62
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,8 +25,37 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"ganzoo: error: {message} (see '{self.prog} --help')\n")
 
 
+EPILOG = """environment:
+  GANZOO_STRICT_PLUGINS=1           a plugin that fails to load is an error, not a warning
+  GANZOO_DISABLE_PLUGIN_AUTOLOAD=1  skip the 'ganzoo' entry points; load only GANZOO_PLUGINS
+  GANZOO_PLUGINS=mod1,mod2          modules to load as plugins when autoload is disabled
+  GANZOO_DEBUG=1                    show tracebacks of unexpected errors
+
+docs: README.md, docs/architecture.md (run configs, run directories), docs/plugin-authors.md"""
+
+TRAIN_HELP = """Train one run. CONFIG is a TOML file whose keys are those of README.md's run config
+(gan, dataset, objective, steps, seed, optimizer_g, ...), or a run directory, whose config.json is used.
+The run goes to out_dir (default runs/<gan>-<objective>-<dataset>-seed<seed>); a directory that already
+holds a run is refused unless --resume is given."""
+
+
+def seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < MAX_SEED:
+        raise argparse.ArgumentTypeError(f"a seed must be in [0, 2**62), got {text}")
+    return value
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ganzoo", description="A plugin-based GAN zoo: one runner, one metric protocol, every GAN.")
+    parser = _Parser(prog="ganzoo", description="A plugin-based GAN zoo: one runner, one metric protocol, every GAN.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
@@ -34,32 +64,45 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list registered GANs, objectives and data sets",
                        description="List registered names. KIND is gans, objectives or datasets; "
                                    "PATTERN takes fnmatch wildcards, e.g. 'w*'.")
-    p.add_argument("terms", nargs="*", metavar="[KIND] [PATTERN]")
+    p.add_argument("kind_or_pattern", nargs="?", metavar="KIND", help="gans, objectives or datasets (default: all)")
+    p.add_argument("pattern", nargs="?", metavar="PATTERN", help="fnmatch pattern (default '*')")
+    p.add_argument("-v", "--verbose", action="store_true", help="show what to cite for each")
 
-    p = sub.add_parser("bench", help="train and score every installed GAN on a benchmark suite")
+    p = sub.add_parser("bench", help="train and score every installed GAN on a benchmark suite",
+                       description="Train every installed GAN (with its own objective, or with every objective "
+                                   "matching --objectives) on a suite, then print a table. Finished runs under "
+                                   "--out are reused and interrupted ones resumed.")
     p.add_argument("suite", choices=["toy"], help="toy: ring8 and grid25, the 2D mode-coverage suite")
-    p.add_argument("--steps", type=int, default=None, help="generator steps per run (default: the suite's budget)")
-    p.add_argument("--seeds", type=int, default=1, help="training seeds per GAN and data set (default 1)")
+    p.add_argument("--steps", type=positive, default=None, help="generator steps per run (default: the suite's budget)")
+    p.add_argument("--seeds", type=positive, default=1, help="training seeds per GAN and data set (default 1)")
     p.add_argument("--gans", default="*", help="fnmatch pattern of GANs to include (default '*')")
+    p.add_argument("--objectives", default=None, metavar="PATTERN",
+                   help="pair each GAN with every objective matching PATTERN (default: each GAN's own)")
     p.add_argument("--out", type=Path, default=Path("runs/bench-toy"), help="where runs go (default runs/bench-toy)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
 
-    p = sub.add_parser("train", help="train one run from a TOML config")
-    p.add_argument("config", type=Path, help="a TOML run config, or a run directory (its config.json)")
+    p = sub.add_parser("train", help="train one run from a TOML config", description=TRAIN_HELP)
+    p.add_argument("config", type=Path, metavar="CONFIG", help="a TOML run config, or a run directory")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config value, e.g. --set steps=500 --set optimizer_g.lr=1e-4")
-    p.add_argument("--resume", action="store_true", help="continue the run already in its directory, if any")
+                   help="override a config value; VALUE is read as TOML (else as a string), "
+                        "e.g. --set steps=500 --set optimizer_g.lr=1e-4 --set optimizer_g.betas=[0.0,0.9]")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in out_dir from its last checkpoint (start it if out_dir is empty); "
+                        "only steps, device, out_dir and the intervals may differ")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("sample", help="write samples of a trained generator as a picture")
-    p.add_argument("run", type=Path, help="a run directory or a checkpoint file")
-    p.add_argument("-n", "--num", type=int, default=1000, help="how many samples (default 1000)")
-    p.add_argument("-o", "--output", type=Path, default=None, help="PNG path (default <run>/samples/sample-<step>.png)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
+    p.add_argument("-n", "--num", type=positive, default=1000, help="how many samples (default 1000)")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="a .png or .jpg path (default <run>/samples/sample-<step>.png)")
+    p.add_argument("--seed", type=seed, default=0, help="sampling seed (default 0)")
 
-    p = sub.add_parser("eval", help="compute the metrics that fit the run's data set")
-    p.add_argument("run", type=Path, help="a run directory or a checkpoint file")
-    p.add_argument("--seed", type=int, default=None, help="sampling seed (default: the protocol's)")
+    p = sub.add_parser("eval", help="compute the metrics that fit the run's data set",
+                       description="Compute the metrics that fit the run's data set and print them with their "
+                                   "protocol. In a run directory, the record is also appended to metrics.jsonl.")
+    p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
+    p.add_argument("--seed", type=seed, default=None, help="sampling seed (default: the protocol's)")
     return parser
 
 
@@ -72,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         return getattr(commands, f"cmd_{args.command}")(args)
     except GanzooError as exc:
         print(f"ganzoo: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # unwritable or odd output locations
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"ganzoo: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("ganzoo: interrupted (training saved a checkpoint first; continue it with --resume)", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from torch import nn
@@ -19,6 +20,7 @@ from ganzoo.plugins import Zoo, get_zoo
 from ganzoo.specs import LoadedData
 
 KINDS = ("gans", "objectives", "datasets")
+PICTURE_SUFFIXES = (".png", ".jpg")
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
@@ -34,13 +36,14 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    terms = list(args.terms)
-    kinds = KINDS
-    if terms and terms[0] in KINDS:
-        kinds = (terms.pop(0),)
-    if len(terms) > 1:
-        raise GanzooError(f"list takes [KIND] [PATTERN], got {' '.join(args.terms)!r}; KIND is one of {', '.join(KINDS)}")
-    pattern = terms[0] if terms else "*"
+    kinds, pattern = KINDS, args.pattern or "*"
+    kind = args.kind_or_pattern
+    if kind is not None and (kind in KINDS or kind + "s" in KINDS):
+        kinds = (kind if kind in KINDS else kind + "s",)
+    elif kind is not None and args.pattern is None:
+        pattern = kind
+    elif kind is not None:
+        raise GanzooError(f"unknown kind '{kind}'; KIND is one of {', '.join(KINDS)}")
     zoo = get_zoo()
     for kind in kinds:
         registry = zoo.registry(kind)
@@ -50,7 +53,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             spec = registry.get(name)
             extra = f" (default objective: {spec.default_objective})" if kind == "gans" else ""
             print(f"  {name:<16} {spec.description}{extra}  [{registry.source(name)}]")
-            print(f"  {'':<16} cite: {spec.citation}")
+            if args.verbose:
+                print(f"  {'':<16} cite: {spec.citation}")
     return 0
 
 
@@ -59,15 +63,20 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     zoo = get_zoo()
     if args.config.is_dir():  # a run directory: its own config, wherever it now lives
-        raw, where = _stored_config(args.config / rundir.CONFIG), str(args.config)
+        if not (args.config / rundir.CONFIG).is_file():
+            raise RunDirError(f"{args.config} is not a run directory (no {rundir.CONFIG})")
+        raw = rundir.read_json_object(args.config / rundir.CONFIG)
         raw["out_dir"] = str(args.config)
     else:
-        raw, where = read_toml(args.config), str(args.config)
+        raw = read_toml(args.config)
+    where = f"{args.config} with --set" if args.overrides else str(args.config)
     config = resolve_config(deep_merge(raw, parse_overrides(args.overrides)), zoo, where)
     trainer = Trainer(config, zoo, progress=not args.quiet)
-    print(f"training {config.gan} with {config.objective} on {config.dataset} for {config.steps} steps "
+    trainer.prepare(resume=args.resume)
+    start = f"from step {trainer.step} " if trainer.step else ""
+    print(f"training {config.gan} with {config.objective} on {config.dataset} {start}to step {config.steps} "
           f"on {trainer.device} -> {trainer.run_dir}")
-    result = trainer.fit(resume=args.resume)
+    result = trainer.fit()
     print(f"done at step {trainer.step}; checkpoint {trainer.run_dir / rundir.LAST_CHECKPOINT}")
     if result is not None:
         print(format_metrics(result))
@@ -75,8 +84,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    if args.num <= 0:
-        raise GanzooError(f"-n must be positive, got {args.num}")
+    if args.output is not None and (args.output.suffix.lower() not in PICTURE_SUFFIXES or args.output.is_dir()):
+        raise GanzooError(f"-o must name a {' or '.join(PICTURE_SUFFIXES)} file, got {args.output}")
     checkpoint, path = _open(args.run)
     config, data, generator, prior = _restore_generator(checkpoint, path, get_zoo())
     samples = generate(generator, prior, args.num, args.seed)
@@ -91,11 +100,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     config, data, generator, prior = _restore_generator(checkpoint, path, get_zoo())
     seed = EVAL_SEED if args.seed is None else args.seed
     record = evaluate(generator, prior, data, step=checkpoint.step, dataset=config.dataset, seed=seed)
-    run_dir = rundir.run_dir_of(path)
-    if run_dir is not None:
-        rundir.append_jsonl(run_dir / rundir.METRICS, {**record, "source": "ganzoo eval"})
     print(format_metrics(record))
     print("protocol: " + json.dumps(record["protocol"], sort_keys=True))
+    run_dir = rundir.run_dir_of(path)
+    if run_dir is not None:
+        try:
+            rundir.append_jsonl(run_dir / rundir.METRICS, {**record, "source": "ganzoo eval"})
+        except OSError as exc:
+            print(f"ganzoo: warning: not recorded in {run_dir / rundir.METRICS}: {exc.strerror}", file=sys.stderr)
     return 0
 
 
@@ -103,7 +115,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ganzoo.bench import run_toy_bench
 
     return run_toy_bench(get_zoo(), steps=args.steps, seeds=args.seeds, gans=args.gans, out=args.out,
-                         device=args.device)
+                         device=args.device, objectives=args.objectives)
 
 
 # -- helpers -----------------------------------------------------------------
@@ -115,15 +127,6 @@ def format_metrics(record: dict) -> str:
     return (f"step {record['step']}: modes {m['modes']}/{m['num_modes']}, "
             f"high-quality {m['high_quality_pct']:.1f}%, reverse KL {kl} "
             f"({record['protocol']['num_generated']} samples)")
-
-
-def _stored_config(path: Path) -> dict:
-    if not path.is_file():
-        raise RunDirError(f"{path.parent} is not a run directory (no {path.name})")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RunDirError(f"{path} is damaged: {exc}") from None
 
 
 def _open(run: Path) -> tuple[Checkpoint, Path]:

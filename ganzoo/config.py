@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import json
 import sys
 from collections.abc import Iterable, Mapping
@@ -52,7 +53,7 @@ class RunConfig(StrictModel):
     d_steps: int = Field(1, gt=0, description="discriminator steps per generator step (k)")
     batch_size: int = Field(64, gt=0)
     steps: int = Field(2000, gt=0, description="generator steps")
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, lt=2**62)
     device: str = "auto"
     out_dir: Path | None = Field(None, description="run directory; default runs/<gan>-<objective>-<dataset>-seed<seed>")
     log_every: int = Field(50, gt=0)
@@ -63,9 +64,15 @@ class RunConfig(StrictModel):
     @field_validator("device")
     @classmethod
     def _known_device(cls, value: str) -> str:
-        kind = value.split(":", 1)[0]
-        if kind not in {"auto", "cpu", "cuda", "mps"}:
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", value):
             raise ValueError("must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
+        return value
+
+    @field_validator("out_dir")
+    @classmethod
+    def _named_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and str(value).strip() in {"", "."}:
+            raise ValueError("must name a directory for the run, e.g. 'runs/my-run'")
         return value
 
     def run_dir(self) -> Path:
@@ -161,7 +168,10 @@ def resolve_config(raw: Mapping[str, Any], zoo: Any, where: str = "config") -> R
     """Validate ``raw``, fill the objective and the plugins' defaults, and check every name."""
     user = validate(RunConfig, raw, where)
     gan = zoo.gans.get(user.gan)
-    objective_name = user.objective or gan.default_objective
+    objective_name = gan.default_objective if user.objective is None else user.objective
+    if user.objective is None and objective_name not in zoo.objectives:
+        raise ConfigError(f"GAN '{gan.name}' names default objective '{objective_name}', which no installed plugin "
+                          "registers; set objective (see 'ganzoo list objectives')")
     objective = zoo.objectives.get(objective_name)
     dataset = zoo.datasets.get(user.dataset)
     merged = deep_merge(deep_merge(gan.defaults, objective.defaults), raw)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
+from pydantic import BaseModel
 
 from ganzoo import builtin, hookspecs
 from ganzoo.errors import PluginError
@@ -96,7 +97,7 @@ class Zoo:
     def _load(self, source: Source, importer: Callable[[], object]) -> None:
         try:
             plugin = importer()
-        except Exception as exc:  # a broken third-party plugin must not break the zoo
+        except (Exception, SystemExit) as exc:  # a broken third-party plugin must not break the zoo
             record = PluginRecord(source)
             self.records.append(record)
             self._fail(record, f"import failed: {_describe(exc)}")
@@ -136,6 +137,8 @@ class Zoo:
                 def register(spec: Any, _attr: str = registry_attr, _type: type = spec_type) -> None:
                     if not isinstance(spec, _type):
                         raise TypeError(f"{hook_name} got {type(spec).__name__}, expected {_type.__name__}")
+                    if not (isinstance(spec.options, type) and issubclass(spec.options, BaseModel)):
+                        raise TypeError(f"{_type.__name__} '{spec.name}': options must be a ganzoo.Options subclass")
                     staged.append((_attr, spec))
 
                 impl.function(register=register)

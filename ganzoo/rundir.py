@@ -24,6 +24,7 @@ METRICS = "metrics.jsonl"
 LAST_CHECKPOINT = Path("checkpoints") / "last.safetensors"
 # Keys that may change when a run is resumed: they do not change what is trained.
 RESUMABLE_KEYS = {"steps", "device", "out_dir", "log_every", "sample_every", "eval_every", "checkpoint_every"}
+RUN_FILES = (CONFIG, STATS, METRICS, "checkpoints")
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
@@ -32,9 +33,18 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSON-lines file; a line a crash cut short (or any non-record line) is skipped."""
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("step", 0), int):
+            records.append(record)
+    return records
 
 
 def truncate_jsonl(path: Path, last_step: int) -> None:
@@ -44,28 +54,57 @@ def truncate_jsonl(path: Path, last_step: int) -> None:
         path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in kept), encoding="utf-8")
 
 
-def check_resumable(run_dir: Path, config: RunConfig) -> bool:
-    """True if ``run_dir`` holds this run already; raises if it holds a different one."""
-    stored_path = run_dir / CONFIG
-    if not stored_path.is_file():
-        return False
+def read_json_object(path: Path) -> dict[str, Any]:
     try:
-        stored = json.loads(stored_path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise RunDirError(f"{stored_path} is damaged ({exc}); move that run directory aside") from None
+        raise RunDirError(f"{path} is damaged ({exc}); move that run directory aside") from None
+    if not isinstance(value, dict):
+        raise RunDirError(f"{path} is damaged (not a JSON object); move that run directory aside")
+    return value
+
+
+def config_differences(stored: dict[str, Any], config: RunConfig) -> list[str]:
+    """Keys, other than the resumable ones, on which a stored config and ``config`` disagree."""
     wanted = config.model_dump(mode="json")
-    differ = sorted(k for k in set(stored) | set(wanted) if k not in RESUMABLE_KEYS and stored.get(k) != wanted.get(k))
+    return sorted(k for k in set(stored) | set(wanted) if k not in RESUMABLE_KEYS and stored.get(k) != wanted.get(k))
+
+
+def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None:
+    """Whether ``config`` may train in ``run_dir``: the checkpoint to resume from, None to start afresh.
+
+    Never lets a run overwrite another run, or its own history.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"out_dir {run_dir} is a file, not a directory")
+    present = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if not present:
+        return None
+    if not (run_dir / CONFIG).is_file():
+        raise RunDirError(f"{run_dir} holds run files ({', '.join(present)}) but no {CONFIG}; "
+                          "move it aside or choose another out_dir")
+    differ = config_differences(read_json_object(run_dir / CONFIG), config)
     if differ:
         raise RunDirError(f"{run_dir} holds a different run (its config differs in: {', '.join(differ)}); "
-                          "choose another out_dir or delete that directory")
-    return True
+                          f"a resumed run may change only {', '.join(sorted(RESUMABLE_KEYS))}")
+    if not resume:
+        raise RunDirError(f"{run_dir} already holds this run; pass --resume to continue it, "
+                          "or set out_dir to a new directory")
+    checkpoint = run_dir / LAST_CHECKPOINT
+    if checkpoint.exists():
+        return checkpoint
+    logged = [r.get("step", 0) for name in (STATS, METRICS) for r in read_jsonl(run_dir / name)]
+    if any(logged):
+        raise RunDirError(f"{run_dir} has logs up to step {max(logged)} but no checkpoint ({LAST_CHECKPOINT}); "
+                          "move it aside to train again")
+    return None
 
 
 def find_checkpoint(path: Path) -> Path:
     """A checkpoint file, or the last checkpoint of a run directory."""
     if path.is_dir():
         candidate = path / LAST_CHECKPOINT
-        if not candidate.is_file():
+        if not candidate.exists():
             raise RunDirError(f"{path} has no checkpoint ({LAST_CHECKPOINT}); is it a ganzoo run directory?")
         return candidate
     if not path.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from ganzoo.build import (Prior, build_networks, build_objective, build_optimize
                           resolve_device)
 from ganzoo.checkpoint import load_checkpoint, load_module_state, load_optimizer_state, save_checkpoint
 from ganzoo.config import RunConfig
+from ganzoo.errors import CheckpointError, GanzooError, RunDirError
 from ganzoo.evaluation import can_evaluate, evaluate
 from ganzoo.generation import generate, save_picture
 from ganzoo.plugins import Zoo
@@ -48,6 +50,12 @@ class BatchSampler:
         return batch.to(self.device, non_blocking=True)
 
 
+def _scalar(loss: torch.Tensor, what: str) -> torch.Tensor:
+    if not (isinstance(loss, torch.Tensor) and loss.dim() == 0):
+        raise GanzooError(f"the objective's {what} must return a scalar tensor, got {getattr(loss, 'shape', loss)!r}")
+    return loss
+
+
 class Trainer:
     """Builds a run from its config and trains it: k discriminator steps, then one generator step."""
 
@@ -70,6 +78,7 @@ class Trainer:
         self.provenance = provenance(config, zoo, self.device)
         self.step = 0
         self.saved_step = -1
+        self.prepared = False
         self.last_eval: dict[str, Any] | None = None
 
     # -- one step ----------------------------------------------------------
@@ -86,7 +95,7 @@ class Trainer:
             with torch.no_grad():
                 fake = G(self.prior.sample(batch, self.noise_rng))
             real_scores, fake_scores = D(real).reshape(-1), D(fake).reshape(-1)
-            loss_d = objective.discriminator_loss(real_scores, fake_scores)
+            loss_d = _scalar(objective.discriminator_loss(real_scores, fake_scores), "discriminator_loss")
             penalty = objective.penalty(D, real, fake)
             total = loss_d if penalty is None else loss_d + penalty
             self.opt_d.zero_grad(set_to_none=True)
@@ -102,7 +111,7 @@ class Trainer:
 
         # Generator: one update through the discriminator
         fake_scores = D(G(self.prior.sample(batch, self.noise_rng))).reshape(-1)
-        loss_g = objective.generator_loss(fake_scores)
+        loss_g = _scalar(objective.generator_loss(fake_scores), "generator_loss")
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -111,16 +120,23 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------
 
-    def fit(self, *, resume: bool = False) -> dict[str, Any] | None:
-        """Train to ``config.steps``; with ``resume``, continue the run already in the run directory."""
-        if rundir.check_resumable(self.run_dir, self.config) and not resume:
-            raise rundir.RunDirError(f"{self.run_dir} already holds this run; pass --resume to continue it, "
-                                     "or set out_dir to a new directory")
-        if resume and (self.run_dir / rundir.LAST_CHECKPOINT).is_file():
-            self.restore(self.run_dir / rundir.LAST_CHECKPOINT)
+    def prepare(self, *, resume: bool = False) -> None:
+        """Claim the run directory: check it, restore the checkpoint if resuming, write config and provenance."""
+        checkpoint = rundir.check_run_dir(self.run_dir, self.config, resume)
+        if checkpoint is not None:
+            self.restore(checkpoint)
+        if self.step > self.config.steps:
+            raise RunDirError(f"{self.run_dir} is already at step {self.step}, past steps = {self.config.steps}; "
+                              f"ask for {self.step} steps or more")
         self._write_run_files()
         self.last_eval = next((r for r in reversed(rundir.read_jsonl(self.run_dir / rundir.METRICS))
-                               if r.get("step") == self.step), None)
+                               if r.get("step") == self.step and "source" not in r), None)
+        self.prepared = True
+
+    def fit(self, *, resume: bool = False) -> dict[str, Any] | None:
+        """Train to ``config.steps``; with ``resume``, continue the run already in the run directory."""
+        if not self.prepared:
+            self.prepare(resume=resume)
         sums: dict[str, torch.Tensor] = {}
         logged_at, started = self.step, time.time()
         bar = tqdm(total=self.config.steps, initial=self.step, desc=self.run_dir.name, unit="step",
@@ -132,16 +148,15 @@ class Trainer:
                 self.step += 1
                 bar.update(1)
                 if self._due(self.config.log_every):
-                    record = {k: float(v) / (self.step - logged_at) for k, v in sums.items()}
-                    self._log(record, started)
+                    record = self._log(sums, self.step - logged_at, started)
                     bar.set_postfix({k: f"{v:.3f}" for k, v in record.items()}, refresh=False)
                     sums, logged_at = {}, self.step
+                if self._due(self.config.checkpoint_every):
+                    self.save()
                 if self._due(self.config.sample_every):
                     self.save_samples()
                 if self._due(self.config.eval_every):
                     self.evaluate()
-                if self._due(self.config.checkpoint_every):
-                    self.save()
         except KeyboardInterrupt:
             self.save()
             raise
@@ -155,12 +170,12 @@ class Trainer:
 
     def _finish(self) -> None:
         """Make sure the final step has a checkpoint, samples and (where a metric fits) an evaluation."""
+        if self.saved_step != self.step:
+            self.save()
         if not self.picture_path().is_file():
             self.save_samples()
         if can_evaluate(self.data) and (self.last_eval is None or self.last_eval["step"] != self.step):
             self.evaluate()
-        if self.saved_step != self.step:
-            self.save()
 
     def _write_run_files(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -169,9 +184,16 @@ class Trainer:
         for name in (rundir.STATS, rundir.METRICS):
             rundir.truncate_jsonl(self.run_dir / name, self.step)
 
-    def _log(self, record: dict[str, float], started: float) -> None:
+    def _log(self, sums: dict[str, torch.Tensor], steps: int, started: float) -> dict[str, float]:
+        """Append the mean stats since the last log; stop if training has diverged."""
+        record = {key: float(value) / steps for key, value in sums.items()}
+        broken = [key for key, value in record.items() if not math.isfinite(value)]
+        if broken:
+            last = f"the last checkpoint is from step {self.saved_step}" if self.saved_step >= 0 else "no checkpoint"
+            raise GanzooError(f"training diverged: {', '.join(broken)} not finite at step {self.step}; {last}")
         rundir.append_jsonl(self.run_dir / rundir.STATS,
                             {"step": self.step, "seconds": round(time.time() - started, 3), **record})
+        return record
 
     # -- outputs -----------------------------------------------------------
 
@@ -202,23 +224,30 @@ class Trainer:
                         optimizers={"optimizer_g": self.opt_g, "optimizer_d": self.opt_d}, rng=rng)
 
     def restore(self, path: Path) -> None:
-        """Strictly load weights, optimizer state, RNG state and step."""
+        """Strictly load weights, optimizer state, RNG state and step from a checkpoint of this run."""
         checkpoint = load_checkpoint(path)
+        differ = rundir.config_differences(checkpoint.config, self.config)
+        if differ:
+            raise CheckpointError(f"{path} belongs to a different run (its config differs in: {', '.join(differ)})")
         load_module_state(self.generator, checkpoint, "generator", path)
         load_module_state(self.discriminator, checkpoint, "discriminator", path)
         load_optimizer_state(self.opt_g, checkpoint, "optimizer_g", path)
         load_optimizer_state(self.opt_d, checkpoint, "optimizer_d", path)
-        self._restore_rng(checkpoint.state_dict("rng"), checkpoint.step)
+        saved_on = str(checkpoint.provenance.get("device", "cpu")).split(":")[0]
+        self._restore_rng(checkpoint.state_dict("rng"), checkpoint.step, path, same_device=saved_on == self.device.type)
         self.step = self.saved_step = checkpoint.step
 
-    def _restore_rng(self, rng: dict[str, torch.Tensor], step: int) -> None:
+    def _restore_rng(self, rng: dict[str, torch.Tensor], step: int, path: Path, same_device: bool) -> None:
         """Continue the saved random streams; on another device type, reseed them from the step."""
+        if not same_device:  # generator states are device-specific: the run goes on, not bit for bit
+            for offset, generator in enumerate((self.noise_rng, self.batches.rng), start=1):
+                generator.manual_seed(self.config.seed + offset + 1000 * step)
+            return
         try:
             torch.set_rng_state(rng["torch_cpu"])
             self.noise_rng.set_state(rng["noise"])
             self.batches.rng.set_state(rng["batches"])
             if self.device.type == "cuda":
                 torch.cuda.set_rng_state(rng["torch_cuda"], self.device)
-        except (KeyError, RuntimeError):
-            for offset, rng_ in enumerate((self.noise_rng, self.batches.rng), start=1):
-                rng_.manual_seed(self.config.seed + offset + 1000 * step)
+        except (KeyError, RuntimeError, TypeError) as exc:
+            raise CheckpointError(f"{path}: damaged random-number state ({type(exc).__name__}: {exc})") from None

@@ -44,6 +44,8 @@ def test_list_with_kind_and_wildcards(capsys):
     code, out, _ = run_cli(capsys, "list")
     assert "gans:" in out and "objectives:" in out and "datasets:" in out
     assert "gan " in out and "(default objective: nonsaturating)" in out and "[ganzoo-gan 0.1.0]" in out
+    code, out, _ = run_cli(capsys, "list", "gans", "--verbose")
+    assert "cite: Goodfellow et al. 2014" in out
     code, out, _ = run_cli(capsys, "list", "objectives", "zz*")
     assert code == 0 and "none match 'zz*'" in out
 
@@ -65,31 +67,53 @@ def test_train_sample_eval_path(tmp_path, capsys):
 
 
 def test_bench_toy_trains_every_gan_on_both_data_sets_and_reuses_finished_runs(tmp_path, capsys):
-    code, out, _ = run_cli(capsys, "bench", "toy", "--steps", "15", "--out", str(tmp_path / "b"), "--device", "cpu")
+    code, out, _ = run_cli(capsys, "bench", "toy", "--steps", "15", "--out", str(tmp_path / "b"), "--device", "cpu",
+                           "--gans", "gan")
     assert code == 0
     table = out[out.index("GAN  "):]
     assert "ring8" in table and "grid25" in table and "/ 8" in table and "/ 25" in table
     results = [json.loads(line) for line in (tmp_path / "b" / "results.jsonl").read_text().splitlines()]
     assert [(r["gan"], r["dataset"]) for r in results] == [("gan", "ring8"), ("gan", "grid25")]
-    checkpoint = tmp_path / "b" / "gan-ring8-seed0" / "checkpoints" / "last.safetensors"
+    checkpoint = tmp_path / "b" / "gan-nonsaturating-ring8-seed0" / "checkpoints" / "last.safetensors"
     stamp = checkpoint.stat().st_mtime_ns
-    code, again, _ = run_cli(capsys, "bench", "toy", "--steps", "15", "--out", str(tmp_path / "b"), "--device", "cpu")
+    code, again, _ = run_cli(capsys, "bench", "toy", "--steps", "15", "--out", str(tmp_path / "b"), "--device", "cpu",
+                             "--gans", "gan")
     assert code == 0 and again[again.index("GAN  "):] == table
     assert checkpoint.stat().st_mtime_ns == stamp
+
+
+def test_bench_pairs_gans_with_objectives_by_pattern(tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "bench", "toy", "--steps", "4", "--out", str(tmp_path / "b"), "--device", "cpu",
+                           "--gans", "gan", "--objectives", "fgan-[kj][ls]")
+    assert code == 0
+    rows = [line.split()[:3] for line in out[out.index("GAN  "):].splitlines()[2:6]]
+    assert rows == [["gan", "fgan-js", "ring8"], ["gan", "fgan-js", "grid25"],
+                    ["gan", "fgan-kl", "ring8"], ["gan", "fgan-kl", "grid25"]]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["train", "{tmp}/absent.toml"], "config file not found"),
     (["train", "{tmp}/bad.toml"], "malformed TOML"),
-    (["train", "{tmp}/typo.toml"], "unknown GAN 'gna'; did you mean 'gan'?"),
+    (["train", "{tmp}/typo.toml"], "unknown GAN 'gna'; did you mean 'gan'"),
     (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "steps=lots"], "steps: Input should be a valid integer"),
     (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "seeed=1"], "unknown key 'seeed' (did you mean 'seed'?)"),
     (["eval", "{tmp}/nowhere"], "no such run directory or checkpoint"),
     (["sample", "{tmp}", "-n", "4"], "has no checkpoint"),
     (["eval", "{tmp}/bad.toml"], "not a readable safetensors file"),
-    (["list", "gans", "a", "b"], "list takes [KIND] [PATTERN]"),
+    (["list", "gans", "a", "b"], "unrecognized arguments: b"),
+    (["list", "widgets", "x*"], "unknown kind 'widgets'; KIND is one of gans, objectives, datasets"),
+    (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "device=cpu:x"], "device: Value error, must be 'auto'"),
+    (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "seed=99999999999999999999"], "seed: Input should be less than"),
+    (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "out_dir=''"], "out_dir: Value error, must name a directory"),
+    (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "out_dir='{tmp}/bad.toml'"], "is a file, not a directory"),
+    (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "objective=''"], "unknown objective ''"),
+    (["sample", "{tmp}", "-o", "{tmp}/x.txt"], "-o must name a .png or .jpg file"),
+    (["sample", "{tmp}", "--seed", "-1"], "a seed must be in [0, 2**62)"),
+    (["bench", "toy", "--seeds", "0"], "must be a positive integer, got 0"),
     (["bench", "toy", "--gans", "nothing*"], "no installed GAN matches 'nothing*'"),
-    (["train"], "the following arguments are required: config"),
+    (["bench", "toy", "--out", "{tmp}/bad.toml/x", "--gans", "gan", "--steps", "1"], "Not a directory"),
+    (["bench", "toy", "--objectives", "nothing*"], "no installed objective matches 'nothing*'"),
+    (["train"], "the following arguments are required: CONFIG"),
 ])
 def test_bad_input_gets_one_line_and_exit_2(tmp_path, capsys, argv, message):
     (tmp_path / "bad.toml").write_text("gan = [unclosed\n")
@@ -112,7 +136,8 @@ def test_installed_command_reports_errors_without_traceback(tmp_path):
 
 BAD_GANS = """
 from torch import nn
-from ganzoo import GanSpec, hookimpl
+from ganzoo import GanSpec, ObjectiveSpec, hookimpl
+from ganzoo_gan.objectives import Minimax
 
 def crash(info, z_dim, options):
     raise RuntimeError("out of coffee")
@@ -123,10 +148,24 @@ def wide_scores(info, z_dim, options):
 def refuse(info, z_dim, options):
     raise ValueError("needs images")
 
+def linear_pair(info, z_dim, options):
+    return nn.Linear(z_dim, info.shape[0]), nn.Linear(info.shape[0], 1)
+
+class NaNObjective(Minimax):
+    def discriminator_loss(self, real_scores, fake_scores):
+        return super().discriminator_loss(real_scores, fake_scores) * float("nan")
+
 @hookimpl
 def register_gans(register):
-    for name, build in (("crash", crash), ("wide", wide_scores), ("picky", refuse)):
+    builds = (("crash", crash), ("wide", wide_scores), ("picky", refuse), ("nothing", lambda i, z, o: None))
+    for name, build in builds:
         register(GanSpec(name=name, build=build, default_objective="minimax", citation="-"))
+    register(GanSpec(name="nan", build=linear_pair, default_objective="nan-objective", citation="-"))
+    register(GanSpec(name="lost", build=linear_pair, default_objective="nope", citation="-"))
+
+@hookimpl
+def register_objectives(register):
+    register(ObjectiveSpec(name="nan-objective", build=lambda options: NaNObjective(), citation="-"))
 """
 
 
@@ -134,13 +173,16 @@ def register_gans(register):
     ("crash", "GAN 'crash' from ganzoo-bad 0.3 failed to build: RuntimeError: out of coffee"),
     ("wide", "GAN 'wide' discriminator gives 3 scores per sample; it must give one"),
     ("picky", "GAN 'picky' cannot be built for data set 'ring8' (2,): needs images"),
+    ("nothing", "GAN 'nothing' from ganzoo-bad 0.3 built NoneType, not what the spec promises"),
+    ("nan", "training diverged: loss_d, divergence, loss_g not finite at step 2; no checkpoint"),
+    ("lost", "GAN 'lost' names default objective 'nope', which no installed plugin registers"),
 ])
 def test_broken_plugin_code_gets_one_line_and_exit_2(tmp_path, capsys, make_distribution, gan, message):
     make_distribution("ganzoo-bad", "0.3", "ganzoo_bad", BAD_GANS)
-    config = write_toml(tmp_path / "run.toml", toy_run(tmp_path, gan=gan))
+    config = write_toml(tmp_path / "run.toml", toy_run(tmp_path, gan=gan, log_every=2))
     code, _, err = run_cli(capsys, "train", config, "--quiet")
-    assert code == 2 and err == f"ganzoo: error: {message}\n"
-    assert not (tmp_path / "run").exists()
+    assert code == 2 and err.startswith(f"ganzoo: error: {message}") and err.count("\n") == 1
+    assert not (tmp_path / "run" / "checkpoints").exists()
 
 
 def test_unexpected_errors_are_one_line_unless_debugging(capsys, monkeypatch):

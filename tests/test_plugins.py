@@ -102,3 +102,23 @@ def test_autoload_can_be_disabled_and_modules_named_instead(monkeypatch):
     assert zoo.datasets.names() == ["grid25", "ring8"]  # the core's own
     monkeypatch.setenv(PLUGINS_ENV, "ganzoo_gan")
     assert Zoo().gans.names() == ["gan"]
+
+
+def test_plugin_that_exits_on_import_is_reported(make_distribution):
+    make_distribution("ganzoo-quitter", "1.0", "ganzoo_quitter", "import sys\nsys.exit(3)")
+    with pytest.warns(PluginLoadWarning, match="import failed: SystemExit: 3"):
+        zoo = Zoo()
+    assert "gan" in zoo.gans
+
+
+def test_spec_with_options_that_are_not_a_model_is_refused(make_distribution):
+    make_distribution("ganzoo-dictopts", "1.0", "ganzoo_dictopts", """
+from ganzoo import ObjectiveSpec, hookimpl
+
+@hookimpl
+def register_objectives(register):
+    register(ObjectiveSpec(name="d", build=lambda o: None, citation="-", options=dict))
+""")
+    with pytest.warns(PluginLoadWarning, match="ObjectiveSpec 'd': options must be a ganzoo.Options subclass"):
+        zoo = Zoo()
+    assert "d" not in zoo.objectives

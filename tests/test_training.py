@@ -109,8 +109,32 @@ def test_damaged_checkpoints_give_one_line_errors(tmp_path):
     with pytest.raises(CheckpointError, match="not a readable safetensors file"):
         load_checkpoint(truncated)
     wider = make_trainer(toy_run(tmp_path / "other", gan_options={"g_hidden": 64}))
-    with pytest.raises(CheckpointError, match="generator weights do not fit the model: .*size mismatch"):
+    with pytest.raises(CheckpointError, match=r"belongs to a different run \(its config differs in: gan_options\)"):
         wider.restore(path)
+
+
+def tampered(path, tmp_path, change) -> object:
+    """A copy of the checkpoint at ``path`` with ``change`` applied to its tensors."""
+    with safe_open(str(path), framework="pt") as handle:
+        metadata, tensors = handle.metadata(), {k: handle.get_tensor(k) for k in handle.keys()}
+    change(tensors)
+    copy = tmp_path / "tampered.safetensors"
+    save_file(tensors, str(copy), metadata=metadata)
+    return copy
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda t: t.pop("generator/net.0.weight"), r"generator weights do not fit the model: Missing key"),
+    (lambda t: t.update({"discriminator/net.6.bias": torch.zeros(3)}), r"discriminator weights do not fit .*size mismatch"),
+    (lambda t: t.update({"optimizer_g/0/exp_avg": torch.zeros(3)}), r"optimizer_g state 'exp_avg' of parameter 0 has shape \(3,\)"),
+    (lambda t: t.update({"optimizer_d/x/exp_avg": torch.zeros(3)}), r"damaged optimizer_d state \(ValueError"),
+    (lambda t: t.pop("rng/noise"), r"damaged random-number state \(KeyError"),
+])
+def test_resume_loads_every_part_strictly(tmp_path, change, message):
+    make_trainer(toy_run(tmp_path)).fit()
+    copy = tampered(tmp_path / "run" / rundir.LAST_CHECKPOINT, tmp_path, change)
+    with pytest.raises(CheckpointError, match=message):
+        make_trainer(toy_run(tmp_path)).restore(copy)
 
 
 def test_any_objective_pairs_with_the_gan(tmp_path):
@@ -145,3 +169,33 @@ def test_an_interrupted_run_saves_a_checkpoint_and_resumes(tmp_path, monkeypatch
     resumed = make_trainer(toy_run(tmp_path, checkpoint_every=100))
     resumed.fit(resume=True)
     assert resumed.step == 20 and load_checkpoint(tmp_path / "run" / rundir.LAST_CHECKPOINT).step == 20
+
+
+def test_files_of_a_run_without_its_config_are_not_overwritten(tmp_path):
+    make_trainer(toy_run(tmp_path)).fit()
+    (tmp_path / "run" / "config.json").unlink()
+    before = (tmp_path / "run" / rundir.LAST_CHECKPOINT).read_bytes()
+    for resume in (False, True):
+        with pytest.raises(RunDirError, match="holds run files .* but no config.json"):
+            make_trainer(toy_run(tmp_path, steps=3)).fit(resume=resume)
+    assert (tmp_path / "run" / rundir.LAST_CHECKPOINT).read_bytes() == before
+
+
+def test_resume_refuses_to_restart_a_run_whose_checkpoint_is_gone_or_ahead(tmp_path):
+    make_trainer(toy_run(tmp_path)).fit()
+    with pytest.raises(RunDirError, match="already at step 20, past steps = 10"):
+        make_trainer(toy_run(tmp_path, steps=10)).fit(resume=True)
+    (tmp_path / "run" / rundir.LAST_CHECKPOINT).unlink()
+    metrics = (tmp_path / "run" / "metrics.jsonl").read_text()
+    with pytest.raises(RunDirError, match="has logs up to step 20 but no checkpoint"):
+        make_trainer(toy_run(tmp_path, steps=30)).fit(resume=True)
+    assert (tmp_path / "run" / "metrics.jsonl").read_text() == metrics
+
+
+def test_resume_survives_a_log_line_cut_short_and_ignores_ad_hoc_evaluations(tmp_path):
+    make_trainer(toy_run(tmp_path)).fit()
+    with (tmp_path / "run" / "metrics.jsonl").open("a") as handle:
+        handle.write('{"step": 20, "metrics": {}, "source": "ganzoo eval"}\n{"step": 20, "metr')
+    trainer = make_trainer(toy_run(tmp_path))
+    result = trainer.fit(resume=True)
+    assert result["protocol"]["sampling_seed"] == 12345 and "source" not in result

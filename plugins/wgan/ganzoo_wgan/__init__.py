@@ -1,0 +1,79 @@
+"""ganzoo plugin ``wgan``: WGAN with weight clipping and WGAN-GP, each with its MLP pair."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, hookimpl
+from ganzoo_wgan.models import MLPCritic, MLPGenerator
+from ganzoo_wgan.objectives import GradientPenalty, WeightClipping
+
+WGAN = "Arjovsky, Chintala and Bottou 2017, Wasserstein Generative Adversarial Networks, ICML (arXiv:1701.07875)"
+WGAN_GP = "Gulrajani et al. 2017, Improved Training of Wasserstein GANs, NeurIPS (arXiv:1704.00028)"
+
+# The papers' settings (Algorithm 1 of each).
+CLIPPING_DEFAULTS = {
+    "d_steps": 5,
+    "optimizer_g": {"kind": "rmsprop", "lr": 5e-5},
+    "optimizer_d": {"kind": "rmsprop", "lr": 5e-5},
+}
+PENALTY_DEFAULTS = {
+    "d_steps": 5,
+    "optimizer_g": {"kind": "adam", "lr": 1e-4, "betas": [0.0, 0.9]},
+    "optimizer_d": {"kind": "adam", "lr": 1e-4, "betas": [0.0, 0.9]},
+}
+
+
+class MLPOptions(Options):
+    hidden: int | None = Field(None, gt=0, description="units per hidden layer (default 512 for images, 128 for points)")
+    layers: int | None = Field(None, gt=0, description="hidden layers (default 4 for images, 3 for points)")
+
+
+class ClippingOptions(Options):
+    clip: float = Field(0.01, gt=0, description="critic parameters are clamped to [-clip, clip]")
+
+
+class PenaltyOptions(Options):
+    weight: float = Field(10.0, ge=0, description="lambda, the gradient penalty's weight")
+
+
+def build_mlp_pair(info: DataInfo, z_dim: int, options: MLPOptions):
+    if not info.is_image and len(info.shape) != 1:
+        raise ValueError("the WGAN MLPs take points (one axis) or images (channels, height, width)")
+    layers = options.layers or (4 if info.is_image else 3)
+    hidden = options.hidden or (512 if info.is_image else 128)
+    return (MLPGenerator(z_dim, info.shape, hidden, layers, info.is_image), MLPCritic(info.shape, hidden, layers))
+
+
+@hookimpl
+def register_gans(register):
+    for name, objective, citation in (("wgan", "wgan", WGAN), ("wgan-gp", "wgan-gp", WGAN_GP)):
+        register(GanSpec(
+            name=name,
+            build=build_mlp_pair,
+            default_objective=objective,
+            citation=citation,
+            description="ReLU MLP generator and critic, no batch norm",
+            options=MLPOptions,
+            defaults={"batch_size": 64},
+        ))
+
+
+@hookimpl
+def register_objectives(register):
+    register(ObjectiveSpec(
+        name="wgan",
+        build=lambda options: WeightClipping(options.clip),
+        citation=WGAN,
+        description="Wasserstein critic with weight clipping (RMSProp 5e-5, clip 0.01, 5 critic steps)",
+        options=ClippingOptions,
+        defaults=CLIPPING_DEFAULTS,
+    ))
+    register(ObjectiveSpec(
+        name="wgan-gp",
+        build=lambda options: GradientPenalty(options.weight),
+        citation=WGAN_GP,
+        description="Wasserstein critic with gradient penalty (lambda 10, Adam 1e-4 (0, 0.9), 5 critic steps)",
+        options=PenaltyOptions,
+        defaults=PENALTY_DEFAULTS,
+    ))

@@ -1,0 +1,31 @@
+"""Every registered objective trains through the one runner, on both toy data sets."""
+
+from __future__ import annotations
+
+import math
+
+from conftest import toy_run
+from ganzoo import rundir
+from ganzoo.config import resolve_config
+from ganzoo.plugins import get_zoo
+from ganzoo.runner import Trainer
+
+EXPECTED = {"minimax", "nonsaturating", "wgan", "wgan-gp", "hinge", "lsgan", "lsgan-pearson"} | {
+    f"fgan-{d}" for d in ("kl", "reverse-kl", "pearson", "neyman", "hellinger", "jeffrey", "js", "gan", "tv")}
+LOGS_DIVERGENCE = {n for n in EXPECTED if n.startswith(("fgan-", "wgan"))} | {"minimax", "nonsaturating"}
+
+
+def test_every_objective_trains_on_both_toy_data_sets_with_any_gan(tmp_path):
+    zoo = get_zoo()
+    assert EXPECTED <= set(zoo.objectives.names())
+    for objective in sorted(EXPECTED):
+        for gan, dataset in (("gan", "ring8"), ("wgan-gp", "grid25")):
+            raw = toy_run(tmp_path / objective / dataset, gan=gan, objective=objective, dataset=dataset, steps=4,
+                          log_every=2, gan_options={"hidden": 32} if gan == "wgan-gp" else {"g_hidden": 32})
+            trainer = Trainer(resolve_config(raw, zoo), zoo, progress=False)
+            assert trainer.fit()["metrics"]["num_modes"] == (8 if dataset == "ring8" else 25)
+            stats = rundir.read_jsonl(trainer.run_dir / rundir.STATS)
+            assert [s["step"] for s in stats] == [2, 4]
+            assert all(math.isfinite(v) for s in stats for v in s.values())
+            assert ("divergence" in stats[-1]) == (objective in LOGS_DIVERGENCE), objective
+            assert ("penalty" in stats[-1]) == (objective == "wgan-gp"), objective
