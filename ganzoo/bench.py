@@ -9,7 +9,7 @@ from typing import Any
 
 from ganzoo import rundir
 from ganzoo.config import RunConfig, resolve_config
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, TrainingDiverged
 from ganzoo.plugins import Zoo
 from ganzoo.runner import Trainer
 
@@ -57,28 +57,36 @@ def _matching(registry: Any, pattern: str) -> list[str]:
 
 
 def _run(config: RunConfig, zoo: Zoo, progress: bool) -> dict[str, Any]:
-    """One benchmark run and its record: metrics, protocol, provenance and the last training stats."""
+    """One benchmark run and its record: metrics, protocol, provenance and the last training stats.
+
+    A run that diverges is recorded as such (metrics None, ``diverged_at`` its step); the suite goes on.
+    """
     trainer = Trainer(config, zoo, progress=progress)
-    record = trainer.fit(resume=True)
+    head = {"gan": config.gan, "objective": config.objective, "dataset": config.dataset, "seed": config.seed,
+            "steps": config.steps, "run_dir": str(trainer.run_dir)}
+    try:
+        record = trainer.fit(resume=True)
+    except TrainingDiverged as exc:
+        print(f"    {exc}", flush=True)
+        return {**head, "metrics": None, "diverged_at": exc.step, "provenance": trainer.provenance}
     assert record is not None  # toy data always has the toy metrics
     stats = rundir.read_jsonl(trainer.run_dir / rundir.STATS)
-    return {"gan": config.gan, "objective": config.objective, "dataset": config.dataset, "seed": config.seed,
-            "steps": config.steps, "run_dir": str(trainer.run_dir), "provenance": trainer.provenance,
-            "last_stats": stats[-1] if stats else {}, **record}
+    return {**head, "last_stats": stats[-1] if stats else {}, **record}
 
 
 def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (GAN, objective, data set), with mean and spread over seeds."""
+    """One row per (GAN, objective, data set), with mean and spread over the seeds that did not diverge."""
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in results:
-        groups.setdefault((r["gan"], r["objective"], r["dataset"]), []).append(
-            {**r["metrics"], "divergence": r.get("last_stats", {}).get("divergence")})
+        groups.setdefault((r["gan"], r["objective"], r["dataset"]), []).append(r)
     rows = []
-    for (gan, objective, dataset), metrics in groups.items():
-        row = {"gan": gan, "objective": objective, "dataset": dataset, "seeds": len(metrics),
-               "num_modes": metrics[0]["num_modes"]}
+    for (gan, objective, dataset), runs in groups.items():
+        finished = [{**r["metrics"], "divergence": r.get("last_stats", {}).get("divergence")}
+                    for r in runs if r["metrics"] is not None]
+        row = {"gan": gan, "objective": objective, "dataset": dataset, "seeds": len(runs),
+               "diverged": len(runs) - len(finished), "num_modes": finished[0]["num_modes"] if finished else "?"}
         for key in ("modes", "high_quality_pct", "reverse_kl", "divergence"):
-            row[key] = _spread([m[key] for m in metrics])
+            row[key] = _spread([m[key] for m in finished])
         rows.append(row)
     return rows
 
@@ -100,7 +108,8 @@ def _cell(value: tuple[float, float | None] | None, fmt: str) -> str:
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     header = ["GAN", "objective", "dataset", "seeds", "modes", "high-quality %", "reverse KL", "D's estimate"]
-    body = [[r["gan"], r["objective"], r["dataset"], str(r["seeds"]),
+    body = [[r["gan"], r["objective"], r["dataset"],
+             str(r["seeds"]) + (f" ({r['diverged']} diverged)" if r["diverged"] else ""),
              f"{_cell(r['modes'], '.1f')} / {r['num_modes']}", _cell(r["high_quality_pct"], ".1f"),
              _cell(r["reverse_kl"], ".3f"), _cell(r["divergence"], ".3f")] for r in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]

@@ -99,7 +99,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     checkpoint, path = _open(args.run)
     config, data, generator, prior = _restore_generator(checkpoint, path, get_zoo())
     seed = EVAL_SEED if args.seed is None else args.seed
-    record = evaluate(generator, prior, data, step=checkpoint.step, dataset=config.dataset, seed=seed)
+    record = evaluate(generator, prior, data, step=checkpoint.step, dataset=config.dataset,
+                      provenance=checkpoint.provenance, seed=seed)
     print(format_metrics(record))
     print("protocol: " + json.dumps(record["protocol"], sort_keys=True))
     run_dir = rundir.run_dir_of(path)

@@ -25,3 +25,11 @@ class CheckpointError(GanzooError):
 
 class RunDirError(GanzooError):
     """A run directory is missing, or holds a different run than the one asked for."""
+
+
+class TrainingDiverged(GanzooError):
+    """A logged loss stopped being finite; the run cannot go on as configured."""
+
+    def __init__(self, message: str, step: int):
+        super().__init__(message)
+        self.step = step

@@ -21,8 +21,8 @@ def can_evaluate(data: LoadedData) -> bool:
 
 
 def evaluate(generator: nn.Module, prior: Prior, data: LoadedData, *, step: int, dataset: str,
-             seed: int = EVAL_SEED, num_samples: int = TOY_NUM_SAMPLES) -> dict[str, Any]:
-    """One metrics record: ``{"step", "metrics", "protocol", "time"}``."""
+             provenance: dict[str, Any], seed: int = EVAL_SEED, num_samples: int = TOY_NUM_SAMPLES) -> dict[str, Any]:
+    """One metrics record: ``{"step", "metrics", "protocol", "provenance", "time"}``."""
     if data.mixture is None:
         raise GanzooError(f"no metric fits data set '{dataset}' yet: the toy metrics need a Gaussian mixture")
     samples = generate(generator, prior, num_samples, seed)
@@ -40,5 +40,6 @@ def evaluate(generator: nn.Module, prior: Prior, data: LoadedData, *, step: int,
             "sampling_seed": seed,
             "prior": prior.kind,
         },
+        "provenance": provenance,
         "time": time.time(),
     }

@@ -6,6 +6,7 @@
     <run>/metrics.jsonl                 evaluation records with their protocol
     <run>/samples/step-NNNNNNN.png      samples at intervals
     <run>/checkpoints/last.safetensors  the latest checkpoint
+    <run>/diverged.json                 written if a logged loss stopped being finite
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.config import RunConfig
-from ganzoo.errors import RunDirError
+from ganzoo.errors import RunDirError, TrainingDiverged
 
 CONFIG = "config.json"
+DIVERGED = "diverged.json"
 PROVENANCE = "provenance.json"
 STATS = "stats.jsonl"
 METRICS = "metrics.jsonl"
 LAST_CHECKPOINT = Path("checkpoints") / "last.safetensors"
 # Keys that may change when a run is resumed: they do not change what is trained.
 RESUMABLE_KEYS = {"steps", "device", "out_dir", "log_every", "sample_every", "eval_every", "checkpoint_every"}
-RUN_FILES = (CONFIG, STATS, METRICS, "checkpoints")
+RUN_FILES = (CONFIG, STATS, METRICS, DIVERGED, "checkpoints")
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
@@ -87,6 +89,10 @@ def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None
     if differ:
         raise RunDirError(f"{run_dir} holds a different run (its config differs in: {', '.join(differ)}); "
                           f"a resumed run may change only {', '.join(sorted(RESUMABLE_KEYS))}")
+    if (run_dir / DIVERGED).is_file():
+        step = read_json_object(run_dir / DIVERGED).get("step", 0)
+        raise TrainingDiverged(f"{run_dir} diverged at step {step} (see {DIVERGED}); the same settings diverge "
+                               "again, so change them and train in a new out_dir", step)
     if not resume:
         raise RunDirError(f"{run_dir} already holds this run; pass --resume to continue it, "
                           "or set out_dir to a new directory")
@@ -98,6 +104,10 @@ def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None
         raise RunDirError(f"{run_dir} has logs up to step {max(logged)} but no checkpoint ({LAST_CHECKPOINT}); "
                           "move it aside to train again")
     return None
+
+
+def mark_diverged(run_dir: Path, step: int, keys: list[str]) -> None:
+    (run_dir / DIVERGED).write_text(json.dumps({"step": step, "not_finite": keys}) + "\n", encoding="utf-8")
 
 
 def find_checkpoint(path: Path) -> Path:

@@ -16,7 +16,7 @@ from ganzoo.build import (Prior, build_networks, build_objective, build_optimize
                           resolve_device)
 from ganzoo.checkpoint import load_checkpoint, load_module_state, load_optimizer_state, save_checkpoint
 from ganzoo.config import RunConfig
-from ganzoo.errors import CheckpointError, GanzooError, RunDirError
+from ganzoo.errors import CheckpointError, GanzooError, RunDirError, TrainingDiverged
 from ganzoo.evaluation import can_evaluate, evaluate
 from ganzoo.generation import generate, save_picture
 from ganzoo.plugins import Zoo
@@ -189,8 +189,10 @@ class Trainer:
         record = {key: float(value) / steps for key, value in sums.items()}
         broken = [key for key, value in record.items() if not math.isfinite(value)]
         if broken:
+            rundir.mark_diverged(self.run_dir, self.step, broken)
             last = f"the last checkpoint is from step {self.saved_step}" if self.saved_step >= 0 else "no checkpoint"
-            raise GanzooError(f"training diverged: {', '.join(broken)} not finite at step {self.step}; {last}")
+            raise TrainingDiverged(f"training diverged: {', '.join(broken)} not finite at step {self.step}; {last}",
+                                   self.step)
         rundir.append_jsonl(self.run_dir / rundir.STATS,
                             {"step": self.step, "seconds": round(time.time() - started, 3), **record})
         return record
@@ -198,7 +200,8 @@ class Trainer:
     # -- outputs -----------------------------------------------------------
 
     def evaluate(self) -> dict[str, Any]:
-        self.last_eval = evaluate(self.generator, self.prior, self.data, step=self.step, dataset=self.config.dataset)
+        self.last_eval = evaluate(self.generator, self.prior, self.data, step=self.step, dataset=self.config.dataset,
+                                  provenance=self.provenance)
         rundir.append_jsonl(self.run_dir / rundir.METRICS, self.last_eval)
         return self.last_eval
 

@@ -195,3 +195,17 @@ def test_unexpected_errors_are_one_line_unless_debugging(capsys, monkeypatch):
     monkeypatch.setenv("GANZOO_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         main(["plugins"])
+
+
+def test_bench_records_a_diverging_run_and_goes_on(tmp_path, capsys, make_distribution):
+    make_distribution("ganzoo-bad", "0.3", "ganzoo_bad", BAD_GANS)
+    argv = ["bench", "toy", "--steps", "4", "--out", str(tmp_path / "b"), "--device", "cpu", "--gans", "nan"]
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0
+    assert "training diverged: loss_d, divergence, loss_g not finite at step 4" in out
+    table = out[out.index("GAN  "):]
+    assert table.count("1 (1 diverged)") == 2 and "n/a / ?" in table
+    results = [json.loads(line) for line in (tmp_path / "b" / "results.jsonl").read_text().splitlines()]
+    assert [r["diverged_at"] for r in results] == [4, 4]
+    code, again, _ = run_cli(capsys, *argv)  # the marker is kept: not trained again, recorded again
+    assert code == 0 and "diverged at step 4 (see diverged.json)" in again

@@ -38,6 +38,7 @@ def test_short_run_writes_config_logs_metrics_samples_and_checkpoint(tmp_path, d
     assert [m["step"] for m in metrics] == [10, 20] and final == metrics[-1]
     assert metrics[-1]["metrics"]["num_modes"] == (8 if dataset == "ring8" else 25)
     assert metrics[-1]["protocol"]["num_generated"] == 2500
+    assert metrics[-1]["provenance"]["gan"] == {"name": "gan", "distribution": "ganzoo-gan", "version": "0.1.0"}
     assert (run / "samples" / "step-0000020.png").stat().st_size > 1000
     provenance = json.loads((run / "provenance.json").read_text())
     assert provenance["gan"]["distribution"] == "ganzoo-gan"
@@ -147,7 +148,8 @@ def test_any_objective_pairs_with_the_gan(tmp_path):
 @pytest.mark.slow
 def test_the_gan_learns_the_ring(tmp_path):
     fresh = make_trainer(toy_run(tmp_path / "untrained"))
-    untrained = evaluate(fresh.generator, fresh.prior, fresh.data, step=0, dataset="ring8")["metrics"]
+    untrained = evaluate(fresh.generator, fresh.prior, fresh.data, step=0, dataset="ring8",
+                         provenance=fresh.provenance)["metrics"]
     trained = make_trainer(toy_run(tmp_path / "trained", steps=2000, batch_size=100)).fit()["metrics"]
     assert untrained["high_quality_pct"] < 1
     assert trained["modes"] >= 6 and trained["high_quality_pct"] > 5
