@@ -99,9 +99,11 @@ def test_quadrature_agrees_with_closed_forms():
     assert gaussian_truth("gan") == pytest.approx(gaussian_truth("js") - math.log(4), abs=1e-9)
 
 
-# Tolerances below the truth: how far a small critic trained for 1500 steps may fall short.
-SHORTFALL = {"kl": 0.05, "reverse-kl": 0.05, "jeffrey": 0.1, "pearson": 0.35, "neyman": 0.35,
-             "hellinger": 0.03, "js": 0.03, "gan": 0.03, "tv": 0.03}
+# How far below the truth a small critic trained for 1500 steps may end. Measured shortfalls (torch 2.15,
+# CPU): kl 0.003, jeffrey 0.004, pearson 0.065, all others within Monte-Carlo error; the chi-squared
+# estimates are the noisiest, since their critics' values grow like the density ratio.
+SHORTFALL = {"kl": 0.02, "reverse-kl": 0.02, "jeffrey": 0.03, "pearson": 0.15, "neyman": 0.1,
+             "hellinger": 0.01, "js": 0.01, "gan": 0.01, "tv": 0.01}
 
 
 @pytest.mark.slow

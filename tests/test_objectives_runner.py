@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import pytest
+import torch
+
 from conftest import toy_run
 from ganzoo import rundir
 from ganzoo.config import resolve_config
@@ -29,3 +32,25 @@ def test_every_objective_trains_on_both_toy_data_sets_with_any_gan(tmp_path):
             assert all(math.isfinite(v) for s in stats for v in s.values())
             assert ("divergence" in stats[-1]) == (objective in LOGS_DIVERGENCE), objective
             assert ("penalty" in stats[-1]) == (objective == "wgan-gp"), objective
+
+
+def test_fgan_gan_and_js_with_the_practical_step_are_the_nonsaturating_gan(tmp_path):
+    # GAN divergence: g_f(v) = -softplus(-v) = log sigmoid(v) and f*(g_f(v)) = softplus(v) = -log(1 - sigmoid(v)),
+    # so -F is the discriminator's cross-entropy and -E_Q[g_f] the non-saturating generator loss;
+    # the JS row differs from it by the constant log 2 alone. Same seeds, same updates, same networks.
+    zoo = get_zoo()
+    trained = {}
+    for objective in ("nonsaturating", "fgan-gan", "fgan-js"):
+        trainer = Trainer(resolve_config(toy_run(tmp_path / objective, objective=objective, steps=25), zoo), zoo,
+                          progress=False)
+        trainer.fit()
+        trained[objective] = (trainer.generator.state_dict(), rundir.read_jsonl(trainer.run_dir / rundir.STATS))
+    weights, stats = trained["nonsaturating"]
+    for objective in ("fgan-gan", "fgan-js"):
+        other_weights, other_stats = trained[objective]
+        assert all(torch.allclose(weights[k], other_weights[k], atol=1e-5) for k in weights), objective
+        # and the logged estimates are the same quantity on three scales: JS, 2 JS - log 4, 2 JS
+        for mine, theirs in zip(stats, other_stats):
+            js = mine["divergence"]
+            expected = 2 * js - math.log(4) if objective == "fgan-gan" else 2 * js
+            assert theirs["divergence"] == pytest.approx(expected, abs=1e-4)
