@@ -33,13 +33,13 @@ class BatchSampler:
     """
 
     def __init__(self, dataset: torch.utils.data.Dataset, batch_size: int, device: torch.device, seed: int):
+        in_memory = isinstance(dataset, torch.utils.data.TensorDataset)
         self.batch_size = batch_size
         self.device = device
-        self.in_memory = isinstance(dataset, torch.utils.data.TensorDataset)
-        self.tensor = dataset.tensors[0].to(device) if self.in_memory else None
+        self.tensor = dataset.tensors[0].to(device) if in_memory else None
         self.dataset = dataset
         self.length = len(dataset)  # type: ignore[arg-type]
-        self.rng = torch.Generator(device=device if self.in_memory else "cpu").manual_seed(seed)
+        self.rng = torch.Generator(device=device if in_memory else "cpu").manual_seed(seed)
 
     def next(self) -> torch.Tensor:
         index = torch.randint(self.length, (self.batch_size,), generator=self.rng, device=self.rng.device)
