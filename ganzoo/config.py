@@ -68,6 +68,14 @@ class RunConfig(StrictModel):
             raise ValueError("must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
         return value
 
+    @field_validator("z_dim", "d_steps", "batch_size", "steps", "seed", "log_every", "sample_every", "eval_every",
+                     "checkpoint_every", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would read true as 1
+            raise ValueError("must be a whole number, not true or false")
+        return value
+
     @field_validator("out_dir")
     @classmethod
     def _named_dir(cls, value: Path | None) -> Path | None:
@@ -147,6 +155,8 @@ def describe_validation_error(exc: ValidationError, model: type[BaseModel]) -> s
             close = difflib.get_close_matches(str(err["loc"][-1]), _field_names(model, err["loc"][:-1]), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.append(f"unknown key '{loc}'{hint}")
+        elif err["type"] == "missing" and isinstance(err["loc"][-1], int):  # a tuple given too few items
+            problems.append(f"{'.'.join(str(p) for p in err['loc'][:-1])}: too few values (got {err['input']!r})")
         elif err["type"] == "missing":
             problems.append(f"'{loc}' is required")
         else:

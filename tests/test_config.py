@@ -62,6 +62,8 @@ def test_toml_file_and_set_overrides(tmp_path, zoo):
     ({"optimizer_g": {"lrr": 1}}, r"unknown key 'optimizer_g.lrr' \(did you mean 'lr'\?\)"),
     ({"steps": "many"}, r"steps: .*integer.*\(got 'many'\)"),
     ({"steps": 0}, r"steps: Input should be greater than 0"),
+    ({"steps": True}, r"steps: Value error, must be a whole number, not true or false"),
+    ({"optimizer_g": {"betas": [0.5]}}, r"optimizer_g.betas: too few values \(got \[0.5\]\)"),
     ({"device": "tpu"}, r"device: .*'auto', 'cpu', 'cuda'"),
     ({"prior": "cauchy"}, r"prior: .*'normal' or 'uniform'"),
     ({"gan_options": {"width": -1}}, r"gan_options for 'opinionated': width: Input should be greater than 0"),
