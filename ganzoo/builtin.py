@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ganzoo.hookspecs import hookimpl
+from ganzoo.mnistdata import IMAGE_DATASETS
 from ganzoo.toydata import TOY_DATASETS
 
 
 @hookimpl
 def register_datasets(register):
-    for spec in TOY_DATASETS:
+    for spec in TOY_DATASETS + IMAGE_DATASETS:
         register(spec)
