@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,20 +56,36 @@ def load_data(config: RunConfig, zoo: Zoo) -> LoadedData:
     return data
 
 
+def network_info(config: RunConfig, data: LoadedData) -> DataInfo:
+    """The data's description as the GAN sees it, with the run's ``conditional`` switch."""
+    info = data.info
+    if config.conditional and info.num_classes is None:
+        raise ConfigError(f"conditional = true needs class labels, but data set '{config.dataset}' has none "
+                          "(or this split is unlabelled); set conditional = false")
+    return dataclasses.replace(info, conditional=config.conditional)
+
+
 def build_networks(config: RunConfig, zoo: Zoo, info: DataInfo) -> tuple[nn.Module, nn.Module]:
-    """The GAN's generator and discriminator, checked against the data shape."""
+    """The GAN's generator and discriminator, checked against the data shape (and labels, if conditional)."""
     spec = zoo.gans.get(config.gan)
     options = spec.options.model_validate(config.gan_options)
+    what = f"{'a class-conditional ' if info.conditional else ''}data set '{config.dataset}' {info.shape}"
     try:
         generator, discriminator = call_plugin(zoo.gans, spec.name, spec.build, info, config.z_dim, options,
                                                check=_module_pair)
     except GanzooError as exc:
         if isinstance(exc.__cause__, ValueError):  # the plugin's way to refuse a data shape
-            raise ConfigError(f"GAN '{spec.name}' cannot be built for data set '{config.dataset}' "
-                              f"{info.shape}: {exc.__cause__}") from None
+            raise ConfigError(f"GAN '{spec.name}' cannot be built for {what}: {exc.__cause__}") from None
         raise
-    samples, scores = call_plugin(zoo.gans, spec.name, _probe, generator, discriminator, config.z_dim,
-                                  check=lambda result: all(isinstance(t, torch.Tensor) for t in result))
+    try:
+        samples, scores = call_plugin(zoo.gans, spec.name, _probe, generator, discriminator, config.z_dim,
+                                      info.conditional,
+                                      check=lambda result: all(isinstance(t, torch.Tensor) for t in result))
+    except GanzooError as exc:
+        if info.conditional and isinstance(exc.__cause__, TypeError):  # networks that take no labels
+            raise ConfigError(f"GAN '{spec.name}' has no class-conditional variant ({exc.__cause__}); "
+                              "set conditional = false") from None
+        raise
     if tuple(samples.shape) != (2, *info.shape):
         raise GanzooError(f"GAN '{spec.name}' generator gives samples of shape {tuple(samples.shape[1:])}, "
                           f"but data set '{config.dataset}' has {info.shape}")
@@ -79,14 +96,16 @@ def build_networks(config: RunConfig, zoo: Zoo, info: DataInfo) -> tuple[nn.Modu
 
 
 @torch.no_grad()
-def _probe(generator: nn.Module, discriminator: nn.Module, z_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _probe(generator: nn.Module, discriminator: nn.Module, z_dim: int,
+           conditional: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """Run both networks once on two samples, in eval mode, to check their shapes."""
     modes = generator.training, discriminator.training
+    labels = torch.zeros(2, dtype=torch.long) if conditional else None
     generator.eval()
     discriminator.eval()
     try:
-        samples = generator(torch.zeros(2, z_dim))
-        return samples, discriminator(samples)
+        samples = forward(generator, torch.zeros(2, z_dim), labels)
+        return samples, forward(discriminator, samples, labels)
     finally:
         generator.train(modes[0])
         discriminator.train(modes[1])
@@ -122,13 +141,37 @@ def provenance(config: RunConfig, zoo: Zoo, device: torch.device) -> dict[str, A
 
 @dataclass
 class Prior:
-    """The latent distribution: standard normal, or uniform on [-1, 1]."""
+    """The generator's input distribution: the latent noise, standard normal or uniform on [-1, 1],
+    and for a class-conditional generator (``num_classes`` set) a label uniform over the classes."""
 
     kind: str
     z_dim: int
     device: torch.device
+    num_classes: int | None = None
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         if self.kind == "uniform":
             return torch.rand(n, self.z_dim, generator=generator, device=self.device) * 2 - 1
         return torch.randn(n, self.z_dim, generator=generator, device=self.device)
+
+    def sample_labels(self, n: int, generator: torch.Generator) -> torch.Tensor | None:
+        if self.num_classes is None:
+            return None
+        return torch.randint(self.num_classes, (n,), generator=generator, device=self.device)
+
+
+def forward(network: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """Call G or D, passing class labels only to a conditional network."""
+    return network(inputs) if labels is None else network(inputs, labels)
+
+
+class WithLabels(nn.Module):
+    """A conditional discriminator with its labels bound, for objectives that call ``D(x)`` themselves."""
+
+    def __init__(self, discriminator: nn.Module, labels: torch.Tensor):
+        super().__init__()
+        self.discriminator = discriminator
+        self.labels = labels
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.discriminator(inputs, self.labels)

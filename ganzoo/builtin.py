@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ganzoo.datasets import IMAGE_DATASETS
 from ganzoo.hookspecs import hookimpl
-from ganzoo.mnistdata import IMAGE_DATASETS
 from ganzoo.toydata import TOY_DATASETS
 
 

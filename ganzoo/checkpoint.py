@@ -1,6 +1,7 @@
 """Checkpoints as safetensors: tensors plus string metadata, nothing pickled.
 
 Tensor keys are ``<part>/<name>``: ``generator/...``, ``discriminator/...``,
+``generator_ema/...`` (when the run averages G's weights),
 ``optimizer_g/<param index>/<state key>``, ``optimizer_d/...`` and ``rng/<name>``.
 Metadata holds the format tag, the ganzoo version, the step, the resolved
 config, the provenance of every plugin involved, and the optimizers'
@@ -22,8 +23,6 @@ from safetensors.torch import save_file
 from ganzoo.errors import CheckpointError
 
 FORMAT = "ganzoo-checkpoint/1"
-MODEL_PARTS = ("generator", "discriminator")
-OPTIMIZER_PARTS = ("optimizer_g", "optimizer_d")
 
 
 @dataclass

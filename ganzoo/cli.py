@@ -91,19 +91,43 @@ def build_parser() -> argparse.ArgumentParser:
                         "only steps, device, out_dir and the intervals may differ")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = sub.add_parser("sample", help="write samples of a trained generator as a picture")
+    p = sub.add_parser("sample", help="write samples of a trained generator as a picture",
+                       description="Write samples as a picture: a scatter over the data for 2D points, an image "
+                                   "grid for images, and for a class-conditional run one labelled row per class. "
+                                   "Uses the generator's moving average when the run kept one.")
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
-    p.add_argument("-n", "--num", type=positive, default=1000, help="how many samples (default 1000)")
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help="a .png or .jpg path (default <run>/samples/sample-<step>.png)")
-    p.add_argument("--seed", type=seed, default=0, help="sampling seed (default 0)")
+    p.add_argument("-n", "--num", type=positive, default=None,
+                   help="samples (per class for a conditional run; default 1000 points, 64 images, 8 per class)")
+    p.add_argument("--classes", default=None, metavar="LIST",
+                   help="conditional runs: the classes to show, e.g. 0,3,7 (default all)")
+    _add_output_options(p, "sample")
+
+    p = sub.add_parser("interpolate", help="picture the samples along paths between two latent vectors",
+                       description="Draw pairs of latent vectors and write the samples along the path between "
+                                   "each pair, one row per pair: spherical (slerp, the default) or linear.")
+    p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
+    p.add_argument("--method", choices=["slerp", "linear"], default="slerp", help="path shape (default slerp)")
+    p.add_argument("--steps", type=positive, default=10, help="points along each path, both ends included "
+                                                               "(default 10)")
+    p.add_argument("--rows", type=positive, default=8, help="paths, one per row (default 8)")
+    p.add_argument("--classes", default=None, metavar="LIST",
+                   help="conditional runs: the class of each row, in turn, e.g. 0,3 (default 0, 1, 2, ...)")
+    _add_output_options(p, "interpolate-<method>")
 
     p = sub.add_parser("eval", help="compute the metrics that fit the run's data set",
                        description="Compute the metrics that fit the run's data set and print them with their "
                                    "protocol. In a run directory, the record is also appended to metrics.jsonl.")
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
     p.add_argument("--seed", type=seed, default=None, help="sampling seed (default: the protocol's)")
+    p.add_argument("--raw", action="store_true", help="use the generator's last weights, not their moving average")
     return parser
+
+
+def _add_output_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help=f"a .png or .jpg path (default <run>/samples/{what}-<step>.png)")
+    p.add_argument("--seed", type=seed, default=0, help="sampling seed (default 0)")
+    p.add_argument("--raw", action="store_true", help="use the generator's last weights, not their moving average")
 
 
 def main(argv: list[str] | None = None) -> int:

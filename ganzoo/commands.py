@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from ganzoo import rundir
-from ganzoo.build import Prior, build_networks, load_data, resolve_device
+from ganzoo.build import Prior, build_networks, forward, load_data, network_info, resolve_device
 from ganzoo.checkpoint import Checkpoint, load_checkpoint, load_module_state
 from ganzoo.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config, validate
 from ganzoo.errors import GanzooError, RunDirError
 from ganzoo.evaluation import EVAL_SEED, evaluate
-from ganzoo.generation import generate, save_picture
+from ganzoo.generation import (PICTURE_PER_CLASS, default_picture_size, generate, picture_labels, save_labelled_grid,
+                               save_picture, save_point_paths)
+from ganzoo.interpolation import latent_paths
 from ganzoo.plugins import Zoo, get_zoo
 from ganzoo.specs import LoadedData
 
@@ -84,26 +88,61 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    if args.output is not None and (args.output.suffix.lower() not in PICTURE_SUFFIXES or args.output.is_dir()):
-        raise GanzooError(f"-o must name a {' or '.join(PICTURE_SUFFIXES)} file, got {args.output}")
-    checkpoint, path = _open(args.run)
-    config, data, generator, prior = _restore_generator(checkpoint, path, get_zoo())
-    samples = generate(generator, prior, args.num, args.seed)
-    output = args.output or (rundir.run_dir_of(path) or path.parent) / "samples" / f"sample-{checkpoint.step:07d}.png"
-    save_picture(samples, data, output, f"{config.gan} / {config.objective} on {config.dataset}, step {checkpoint.step}")
-    print(f"wrote {args.num} samples to {output}")
+    _check_picture_path(args.output)
+    run = _restore_generator(args.run, get_zoo(), raw=args.raw)
+    labels = None
+    if run.prior.num_classes is not None:
+        classes = _parse_classes(args.classes, run.prior.num_classes)
+        labels = picture_labels(run.prior, args.num or PICTURE_PER_CLASS, classes)
+    elif args.classes is not None:
+        raise GanzooError(f"--classes needs a class-conditional run; {args.run} is unconditional")
+    count = len(labels) if labels is not None else args.num or default_picture_size(run.data, run.prior)
+    samples = generate(run.generator, run.prior, count, args.seed, labels)
+    output = args.output or run.default_output("sample")
+    save_picture(samples, run.data, output, run.title(), labels)
+    per_class = f" ({len(labels) // len(labels.unique())} per class)" if labels is not None else ""
+    print(f"wrote {count} samples{per_class} from the {run.weights} weights to {output}")
+    return 0
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    _check_picture_path(args.output)
+    run = _restore_generator(args.run, get_zoo(), raw=args.raw)
+    rng = torch.Generator(device=run.prior.device).manual_seed(args.seed)
+    starts, ends = run.prior.sample(args.rows, rng), run.prior.sample(args.rows, rng)
+    latents = latent_paths(starts, ends, args.steps, args.method)
+    labels = None
+    if run.prior.num_classes is not None:
+        classes = _parse_classes(args.classes, run.prior.num_classes) or list(range(run.prior.num_classes))
+        row_classes = [classes[row % len(classes)] for row in range(args.rows)]
+        labels = torch.tensor(row_classes, device=run.prior.device).repeat_interleave(args.steps)
+    elif args.classes is not None:
+        raise GanzooError(f"--classes needs a class-conditional run; {args.run} is unconditional")
+    with torch.no_grad():
+        run.generator.eval()
+        samples = forward(run.generator, latents, labels).cpu()
+    output = args.output or run.default_output(f"interpolate-{args.method}")
+    title = f"{run.title()}, {args.method} interpolation"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if not run.data.info.is_image:
+        save_point_paths(samples.view(args.rows, args.steps, -1), run.data, output, title)
+    else:
+        names = run.data.info.class_names or ()
+        row_names = [f"{names[c] if c < len(names) else c} #{row}" for row, c in enumerate(row_classes)] \
+            if labels is not None else [f"#{row}" for row in range(args.rows)]
+        save_labelled_grid(samples, row_names, args.steps, output, title)
+    print(f"wrote {args.rows} {args.method} paths of {args.steps} steps from the {run.weights} weights to {output}")
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    checkpoint, path = _open(args.run)
-    config, data, generator, prior = _restore_generator(checkpoint, path, get_zoo())
+    run = _restore_generator(args.run, get_zoo(), raw=args.raw)
     seed = EVAL_SEED if args.seed is None else args.seed
-    record = evaluate(generator, prior, data, step=checkpoint.step, dataset=config.dataset,
-                      provenance=checkpoint.provenance, seed=seed)
+    record = evaluate(run.generator, run.prior, run.data, step=run.checkpoint.step, dataset=run.config.dataset,
+                      provenance=run.checkpoint.provenance, seed=seed, generator_weights=run.weights)
     print(format_metrics(record))
     print("protocol: " + json.dumps(record["protocol"], sort_keys=True))
-    run_dir = rundir.run_dir_of(path)
+    run_dir = rundir.run_dir_of(run.path)
     if run_dir is not None:
         try:
             rundir.append_jsonl(run_dir / rundir.METRICS, {**record, "source": "ganzoo eval"})
@@ -130,13 +169,31 @@ def format_metrics(record: dict) -> str:
             f"({record['protocol']['num_generated']} samples)")
 
 
-def _open(run: Path) -> tuple[Checkpoint, Path]:
+@dataclass
+class RestoredRun:
+    """A trained generator rebuilt from a checkpoint through the installed plugins."""
+
+    path: Path
+    checkpoint: Checkpoint
+    config: RunConfig
+    data: LoadedData
+    generator: nn.Module
+    prior: Prior
+    weights: str
+
+    def title(self) -> str:
+        return (f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.checkpoint.step}, "
+                f"{self.weights} weights")
+
+    def default_output(self, what: str) -> Path:
+        folder = rundir.run_dir_of(self.path) or self.path.parent
+        return folder / "samples" / f"{what}-{self.checkpoint.step:07d}.png"
+
+
+def _restore_generator(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
+    """The checkpoint's config, data and generator: its moving average unless ``raw`` or the run kept none."""
     path = rundir.find_checkpoint(run)
-    return load_checkpoint(path), path
-
-
-def _restore_generator(checkpoint: Checkpoint, path: Path, zoo: Zoo) -> tuple[RunConfig, LoadedData, nn.Module, Prior]:
-    """The checkpoint's config, data and generator, rebuilt through the installed plugins."""
+    checkpoint = load_checkpoint(path)
     config: RunConfig = validate(RunConfig, checkpoint.config, f"{path}: stored config")
     for key, registry in (("gan", zoo.gans), ("dataset", zoo.datasets)):
         name = getattr(config, key)
@@ -145,7 +202,30 @@ def _restore_generator(checkpoint: Checkpoint, path: Path, zoo: Zoo) -> tuple[Ru
             raise GanzooError(f"{path} needs {registry.kind} '{name}' from {origin.get('distribution', '?')} "
                               f"{origin.get('version', '?')}, which is not installed")
     data = load_data(config, zoo)
-    generator, _ = build_networks(config, zoo, data.info)
-    load_module_state(generator, checkpoint, "generator", path)
+    info = network_info(config, data)
+    generator, _ = build_networks(config, zoo, info)
+    use_ema = config.ema.enabled and not raw
+    load_module_state(generator, checkpoint, "generator_ema" if use_ema else "generator", path)
     device = resolve_device("auto")
-    return config, data, generator.to(device), Prior(config.prior, config.z_dim, device)
+    prior = Prior(config.prior, config.z_dim, device, info.num_classes if config.conditional else None)
+    weights = f"ema (decay {config.ema.decay:g})" if use_ema else "raw"
+    return RestoredRun(path, checkpoint, config, data, generator.to(device), prior, weights)
+
+
+def _check_picture_path(output: Path | None) -> None:
+    if output is not None and (output.suffix.lower() not in PICTURE_SUFFIXES or output.is_dir()):
+        raise GanzooError(f"-o must name a {' or '.join(PICTURE_SUFFIXES)} file, got {output}")
+
+
+def _parse_classes(text: str | None, num_classes: int) -> list[int] | None:
+    """``"0,3,7"`` -> ``[0, 3, 7]``, each checked against the run's classes."""
+    if text is None:
+        return None
+    try:
+        classes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise GanzooError(f"--classes takes class numbers separated by commas, e.g. 0,3,7; got '{text}'") from None
+    wrong = [c for c in classes if not 0 <= c < num_classes]
+    if not classes or wrong:
+        raise GanzooError(f"--classes must name classes 0 to {num_classes - 1}; got '{text}'")
+    return classes

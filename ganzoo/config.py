@@ -37,6 +37,14 @@ class OptimizerConfig(StrictModel):
     weight_decay: float = Field(0.0, ge=0)
 
 
+class EmaConfig(StrictModel):
+    """An exponential moving average of the generator's weights, used for sampling and evaluation."""
+
+    enabled: bool = False
+    decay: float = Field(0.999, gt=0, lt=1, description="weight of the old average at each step")
+    start: int = Field(0, ge=0, description="generator steps before averaging starts (the copy follows G until then)")
+
+
 class RunConfig(StrictModel):
     """One training run. Names refer to registered plugins (see ``ganzoo list``)."""
 
@@ -46,6 +54,8 @@ class RunConfig(StrictModel):
     gan_options: dict[str, Any] = Field(default_factory=dict)
     objective_options: dict[str, Any] = Field(default_factory=dict)
     dataset_options: dict[str, Any] = Field(default_factory=dict)
+    conditional: bool = Field(False, description="class-conditional G and D (needs a labelled data set)")
+    ema: EmaConfig = Field(default_factory=EmaConfig)
     z_dim: int = Field(100, gt=0)
     prior: Literal["normal", "uniform"] = "normal"
     optimizer_g: OptimizerConfig = Field(default_factory=OptimizerConfig)

@@ -21,7 +21,8 @@ def can_evaluate(data: LoadedData) -> bool:
 
 
 def evaluate(generator: nn.Module, prior: Prior, data: LoadedData, *, step: int, dataset: str,
-             provenance: dict[str, Any], seed: int = EVAL_SEED, num_samples: int = TOY_NUM_SAMPLES) -> dict[str, Any]:
+             provenance: dict[str, Any], seed: int = EVAL_SEED, num_samples: int = TOY_NUM_SAMPLES,
+             generator_weights: str = "raw") -> dict[str, Any]:
     """One metrics record: ``{"step", "metrics", "protocol", "provenance", "time"}``."""
     if data.mixture is None:
         raise GanzooError(f"no metric fits data set '{dataset}' yet: the toy metrics need a Gaussian mixture")
@@ -35,7 +36,7 @@ def evaluate(generator: nn.Module, prior: Prior, data: LoadedData, *, step: int,
             "num_generated": num_samples,
             "high_quality_radius": f"{HIGH_QUALITY_STDS:g} std of the nearest mode",
             "mixture_std": data.mixture.std,
-            "generator_weights": "raw",
+            "generator_weights": generator_weights,
             "checkpoint_step": step,
             "sampling_seed": seed,
             "prior": prior.kind,

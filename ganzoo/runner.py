@@ -12,42 +12,48 @@ import torch
 from tqdm.auto import tqdm
 
 from ganzoo import rundir
-from ganzoo.build import (Prior, build_networks, build_objective, build_optimizer, load_data, provenance,
-                          resolve_device)
+from ganzoo.build import (Prior, WithLabels, build_networks, build_objective, build_optimizer, forward, load_data,
+                          network_info, provenance, resolve_device)
 from ganzoo.checkpoint import load_checkpoint, load_module_state, load_optimizer_state, save_checkpoint
 from ganzoo.config import RunConfig
 from ganzoo.errors import CheckpointError, GanzooError, RunDirError, TrainingDiverged
+from ganzoo.ema import ema_copy, update_ema
 from ganzoo.evaluation import can_evaluate, evaluate
-from ganzoo.generation import generate, save_picture
+from ganzoo.generation import default_picture_size, generate, picture_labels, save_picture
 from ganzoo.plugins import Zoo
 
-PICTURE_SAMPLES = 1000
 PICTURE_SEED = 0
 
 
 class BatchSampler:
-    """Endless real batches, drawn with replacement from a seeded generator.
+    """Endless real batches ``(samples, labels or None)``, drawn with replacement from a seeded generator.
 
     A ``TensorDataset`` is moved to the device once and indexed there; any other
-    data set is indexed item by item and collated.
+    data set is indexed item by item and collated. Labels are kept only if asked for.
     """
 
-    def __init__(self, dataset: torch.utils.data.Dataset, batch_size: int, device: torch.device, seed: int):
+    def __init__(self, dataset: torch.utils.data.Dataset, batch_size: int, device: torch.device, seed: int,
+                 labelled: bool = False):
         in_memory = isinstance(dataset, torch.utils.data.TensorDataset)
         self.batch_size = batch_size
         self.device = device
-        self.tensor = dataset.tensors[0].to(device) if in_memory else None
+        self.labelled = labelled
+        self.tensors = [t.to(device) for t in dataset.tensors[:2 if labelled else 1]] if in_memory else None
         self.dataset = dataset
         self.length = len(dataset)  # type: ignore[arg-type]
         self.rng = torch.Generator(device=device if in_memory else "cpu").manual_seed(seed)
 
-    def next(self) -> torch.Tensor:
+    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         index = torch.randint(self.length, (self.batch_size,), generator=self.rng, device=self.rng.device)
-        if self.tensor is not None:
-            return self.tensor[index]
-        items = [self.dataset[i] for i in index.tolist()]
-        batch = torch.stack([item[0] if isinstance(item, (tuple, list)) else item for item in items])
-        return batch.to(self.device, non_blocking=True)
+        if self.tensors is not None:
+            batch = [t[index] for t in self.tensors]
+        else:
+            items = [self.dataset[i] for i in index.tolist()]
+            items = [item if isinstance(item, (tuple, list)) else (item,) for item in items]
+            columns = 2 if self.labelled else 1
+            batch = [torch.stack([torch.as_tensor(item[c]) for item in items]).to(self.device, non_blocking=True)
+                     for c in range(columns)]
+        return batch[0], (batch[1].long() if self.labelled else None)
 
 
 def _scalar(loss: torch.Tensor, what: str) -> torch.Tensor:
@@ -66,37 +72,56 @@ class Trainer:
         self.device = resolve_device(config.device)
         torch.manual_seed(config.seed)
         self.data = load_data(config, zoo)
-        generator, discriminator = build_networks(config, zoo, self.data.info)
+        info = network_info(config, self.data)
+        generator, discriminator = build_networks(config, zoo, info)
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
+        self.generator_ema = ema_copy(self.generator) if config.ema.enabled else None
         self.objective = build_objective(config, zoo)
         self.opt_g = build_optimizer(config.optimizer_g, self.generator.parameters())
         self.opt_d = build_optimizer(config.optimizer_d, self.discriminator.parameters())
-        self.prior = Prior(config.prior, config.z_dim, self.device)
+        self.prior = Prior(config.prior, config.z_dim, self.device, info.num_classes if config.conditional else None)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 1)
-        self.batches = BatchSampler(self.data.samples, config.batch_size, self.device, config.seed + 2)
+        self.batches = BatchSampler(self.data.samples, config.batch_size, self.device, config.seed + 2,
+                                    labelled=config.conditional)
         self.provenance = provenance(config, zoo, self.device)
         self.step = 0
         self.saved_step = -1
         self.prepared = False
         self.last_eval: dict[str, Any] | None = None
 
+    @property
+    def sampling_generator(self) -> torch.nn.Module:
+        """The weights used for pictures and evaluation: the moving average when there is one."""
+        return self.generator if self.generator_ema is None else self.generator_ema
+
+    @property
+    def generator_weights(self) -> str:
+        return "raw" if self.generator_ema is None else f"ema (decay {self.config.ema.decay:g})"
+
     # -- one step ----------------------------------------------------------
+
+    def _fake(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A generated batch and, for a conditional run, the labels it was asked for."""
+        size = self.config.batch_size
+        noise, labels = self.prior.sample(size, self.noise_rng), self.prior.sample_labels(size, self.noise_rng)
+        return forward(self.generator, noise, labels), labels
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One generator step preceded by ``d_steps`` discriminator steps; returns detached stats."""
         G, D, objective = self.generator, self.discriminator, self.objective
-        batch = self.config.batch_size
         stats: dict[str, torch.Tensor] = {}
 
         # Discriminator: k updates on fresh real and generated batches
         for _ in range(self.config.d_steps):
-            real = self.batches.next()
+            real, real_labels = self.batches.next()
             with torch.no_grad():
-                fake = G(self.prior.sample(batch, self.noise_rng))
-            real_scores, fake_scores = D(real).reshape(-1), D(fake).reshape(-1)
+                fake, fake_labels = self._fake()
+            real_scores = forward(D, real, real_labels).reshape(-1)
+            fake_scores = forward(D, fake, fake_labels).reshape(-1)
             loss_d = _scalar(objective.discriminator_loss(real_scores, fake_scores), "discriminator_loss")
-            penalty = objective.penalty(D, real, fake)
+            # a penalty scores mixes of real and fake samples; they take the real samples' labels
+            penalty = objective.penalty(D if real_labels is None else WithLabels(D, real_labels), real, fake)
             total = loss_d if penalty is None else loss_d + penalty
             self.opt_d.zero_grad(set_to_none=True)
             total.backward()
@@ -110,12 +135,18 @@ class Trainer:
             stats["divergence"] = divergence.detach()
 
         # Generator: one update through the discriminator
-        fake_scores = D(G(self.prior.sample(batch, self.noise_rng))).reshape(-1)
+        fake, fake_labels = self._fake()
+        fake_scores = forward(D, fake, fake_labels).reshape(-1)
         loss_g = _scalar(objective.generator_loss(fake_scores), "generator_loss")
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
         stats["loss_g"] = loss_g.detach()
+
+        # Moving average of G: a plain copy until ema.start steps are done
+        if self.generator_ema is not None:
+            decay = self.config.ema.decay if self.step >= self.config.ema.start else 0.0
+            update_ema(self.generator_ema, G, decay)
         return stats
 
     # -- the loop ----------------------------------------------------------
@@ -200,8 +231,9 @@ class Trainer:
     # -- outputs -----------------------------------------------------------
 
     def evaluate(self) -> dict[str, Any]:
-        self.last_eval = evaluate(self.generator, self.prior, self.data, step=self.step, dataset=self.config.dataset,
-                                  provenance=self.provenance)
+        self.last_eval = evaluate(self.sampling_generator, self.prior, self.data, step=self.step,
+                                  dataset=self.config.dataset, provenance=self.provenance,
+                                  generator_weights=self.generator_weights)
         rundir.append_jsonl(self.run_dir / rundir.METRICS, self.last_eval)
         return self.last_eval
 
@@ -210,9 +242,12 @@ class Trainer:
 
     def save_samples(self) -> Path:
         path = self.picture_path()
-        samples = generate(self.generator, self.prior, PICTURE_SAMPLES, PICTURE_SEED)
-        title = f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.step}"
-        save_picture(samples, self.data, path, title)
+        labels = picture_labels(self.prior)
+        count = default_picture_size(self.data, self.prior) if labels is None else len(labels)
+        samples = generate(self.sampling_generator, self.prior, count, PICTURE_SEED, labels)
+        title = (f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.step}, "
+                 f"{self.generator_weights} weights")
+        save_picture(samples, self.data, path, title, labels)
         return path
 
     def save(self) -> None:
@@ -221,9 +256,11 @@ class Trainer:
                "batches": self.batches.rng.get_state()}
         if self.device.type == "cuda":
             rng["torch_cuda"] = torch.cuda.get_rng_state(self.device)
+        models = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.generator_ema is not None:
+            models["generator_ema"] = self.generator_ema
         save_checkpoint(self.run_dir / rundir.LAST_CHECKPOINT, step=self.step, config_json=self.config.to_json(),
-                        provenance=self.provenance,
-                        models={"generator": self.generator, "discriminator": self.discriminator},
+                        provenance=self.provenance, models=models,
                         optimizers={"optimizer_g": self.opt_g, "optimizer_d": self.opt_d}, rng=rng)
 
     def restore(self, path: Path) -> None:
@@ -234,6 +271,8 @@ class Trainer:
             raise CheckpointError(f"{path} belongs to a different run (its config differs in: {', '.join(differ)})")
         load_module_state(self.generator, checkpoint, "generator", path)
         load_module_state(self.discriminator, checkpoint, "discriminator", path)
+        if self.generator_ema is not None:
+            load_module_state(self.generator_ema, checkpoint, "generator_ema", path)
         load_optimizer_state(self.opt_g, checkpoint, "optimizer_g", path)
         load_optimizer_state(self.opt_d, checkpoint, "optimizer_d", path)
         saved_on = str(checkpoint.provenance.get("device", "cpu")).split(":")[0]

@@ -35,10 +35,20 @@ class DataInfo:
 
     ``shape`` is the shape of one sample: ``(2,)`` for points in the plane,
     ``(channels, height, width)`` for images scaled to [-1, 1].
+    ``num_classes`` is set for labelled data (labels are ``0 .. num_classes - 1``),
+    with optional ``class_names`` for pictures.
+
+    ``conditional`` is set when the run asks for a class-conditional pair
+    (run config ``conditional = true``). The GAN must then build a generator
+    called as ``G(z, labels)`` and a discriminator called as ``D(x, labels)``,
+    ``labels`` being an int64 tensor of shape ``(batch,)``; a GAN without a
+    conditional variant raises ``ValueError``.
     """
 
     shape: tuple[int, ...]
     num_classes: int | None = None
+    class_names: tuple[str, ...] | None = None
+    conditional: bool = False
 
     @property
     def is_image(self) -> bool:

@@ -11,9 +11,9 @@ import torch
 import ganzoo
 from conftest import toy_run
 from ganzoo.config import resolve_config
+from ganzoo.datasets.idx import read_idx
+from ganzoo.datasets.mnist import DEBIAN_FASHION
 from ganzoo.errors import GanzooError
-from ganzoo.idx import read_idx
-from ganzoo.mnistdata import DEBIAN_FASHION
 from ganzoo.plugins import get_zoo
 from ganzoo.runner import Trainer
 
@@ -56,7 +56,7 @@ def test_damaged_or_missing_files_give_one_line_errors(tmp_path, monkeypatch):
     short.write_bytes(short.read_bytes()[:-2])
     with pytest.raises(GanzooError, match="IDX data has 10 bytes, its header says 12"):
         read_idx(short)
-    monkeypatch.setattr("ganzoo.mnistdata.DEBIAN_FASHION", tmp_path / "no-debian-copy")
+    monkeypatch.setattr("ganzoo.datasets.mnist.DEBIAN_FASHION", tmp_path / "no-debian-copy")
     with pytest.raises(GanzooError, match=r"t10k-images-idx3-ubyte\(.gz\) and t10k-labels-idx1-ubyte\(.gz\) not found"):
         ganzoo.load_dataset("fashion-mnist", root=tmp_path / "nowhere", split="test")
 

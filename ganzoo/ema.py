@@ -1,0 +1,33 @@
+"""An exponential moving average (EMA) of the generator's weights.
+
+After generator step t the average is ``ema = decay * ema + (1 - decay) * G``
+for every parameter, so after T steps from a copy of G_0 it equals
+``decay^T G_0 + (1 - decay) * sum_t decay^(T - t) G_t``. Sampling from the
+average gives smoother, usually better samples than the last weights (Yazıcı
+et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training").
+Buffers (batch-norm running statistics, power-iteration vectors) are copied,
+not averaged: they describe the current weights' activations.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+
+def ema_copy(generator: nn.Module) -> nn.Module:
+    """A frozen copy of ``generator`` in eval mode, to be updated by :func:`update_ema`."""
+    average = copy.deepcopy(generator).eval()
+    average.requires_grad_(False)
+    return average
+
+
+@torch.no_grad()
+def update_ema(average: nn.Module, generator: nn.Module, decay: float) -> None:
+    """One averaging step; ``decay = 0`` copies the generator's weights."""
+    for mean, current in zip(average.parameters(), generator.parameters()):
+        mean.lerp_(current, 1.0 - decay)
+    for mean, current in zip(average.buffers(), generator.buffers()):
+        mean.copy_(current)

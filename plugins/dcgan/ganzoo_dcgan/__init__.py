@@ -1,0 +1,69 @@
+"""ganzoo plugin ``dcgan``: the deep convolutional GAN of Radford, Metz and Chintala 2015."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo_dcgan.models import START_SIDE, DCGANDiscriminator, DCGANGenerator, init_weights
+
+CITATION = ("Radford, Metz and Chintala 2015, Unsupervised Representation Learning with Deep Convolutional "
+            "Generative Adversarial Networks, ICLR 2016 (arXiv:1511.06434)")
+SIDES = tuple(sorted(START_SIDE))
+
+
+class DCGANOptions(Options):
+    g_channels: int = Field(64, gt=0, description="generator width: channels of its last hidden layer, doubling inwards")
+    d_channels: int = Field(64, gt=0, description="discriminator width: channels of its first layer, doubling inwards")
+
+
+def image_side(info: DataInfo) -> int:
+    """The side of the square images dcgan serves; ValueError for anything else."""
+    shape = info.shape
+    if not info.is_image or shape[1] != shape[2] or shape[1] not in SIDES:
+        sizes = ", ".join(f"{side}x{side}" for side in SIDES)
+        raise ValueError(f"dcgan serves square images of {sizes} (got shape {shape}); "
+                         f"set dataset_options.resolution to one of {', '.join(map(str, SIDES))}")
+    return shape[1]
+
+
+def conditional_classes(info: DataInfo, name: str) -> int | None:
+    """``info.num_classes`` for a conditional run, else None; ValueError if the labels are missing."""
+    if not info.conditional:
+        return None
+    if not info.num_classes:
+        raise ValueError(f"a class-conditional {name} needs a labelled data set (num_classes is not set); "
+                         "set conditional = false")
+    return info.num_classes
+
+
+def build_dcgan(info: DataInfo, z_dim: int, options: DCGANOptions):
+    image_side(info)
+    num_classes = conditional_classes(info, "dcgan")
+    generator = DCGANGenerator(z_dim, info.shape, options.g_channels, num_classes)
+    discriminator = DCGANDiscriminator(info.shape, options.d_channels, num_classes)
+    init_weights(generator)
+    init_weights(discriminator)
+    return generator, discriminator
+
+
+@hookimpl
+def register_gans(register):
+    register(GanSpec(
+        name="dcgan",
+        build=build_dcgan,
+        default_objective="nonsaturating",
+        citation=CITATION,
+        description="transposed-conv G with batch norm and ReLU, strided-conv D with LeakyReLU; 28, 32 or 64 px; "
+                    "conditional: conditional batch norm in G, projection D",
+        options=DCGANOptions,
+        # Section 4 of the paper: minibatch 128, Adam with lr 0.0002 and beta1 0.5 (beta2 left at Adam's 0.999);
+        # Figure 1: z is drawn from a 100-dimensional uniform distribution.
+        defaults={
+            "z_dim": 100,
+            "prior": "uniform",
+            "batch_size": 128,
+            "optimizer_g": {"kind": "adam", "lr": 2e-4, "betas": [0.5, 0.999]},
+            "optimizer_d": {"kind": "adam", "lr": 2e-4, "betas": [0.5, 0.999]},
+        },
+    ))

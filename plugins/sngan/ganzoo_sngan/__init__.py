@@ -1,0 +1,112 @@
+"""ganzoo plugin ``sngan``: spectrally normalised GANs, the standard CNN and the ResNet, for 32x32 images.
+
+Optimizer settings, from Table 1 of Miyato et al. 2018 (Adam's alpha, beta1,
+beta2 and n_dis, the discriminator steps per generator step):
+
+- ``sngan-cnn``: setting C, (2e-4, 0.5, 0.999, n_dis 1). For the standard-CNN
+  score (7.42, Table 2) the first author points to pfnet-research/chainer-gan-lib
+  (pfnet-research/sngan_projection issue #40), whose example.sh trains the
+  SN-DCGAN with exactly these values.
+- ``sngan-resnet``: (2e-4, 0.0, 0.9, n_dis 5), the setting of the ResNet runs
+  and of the conditional CIFAR-10 runs of Miyato & Koyama 2018 (authors'
+  configs sn_cifar10.yml and sn_cifar10_unconditional.yml; the same values as
+  the CIFAR-10 ResNet of Gulrajani et al. 2017). Those configs also decay the
+  learning rate linearly to 0 over their 50k iterations; ganzoo keeps it
+  constant.
+
+Both: hinge loss (eq. 16-17), batch 64, z in R^128 from N(0, I). Neither paper
+averages the generator's weights; set ``ema.enabled = true`` to do so.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo_sngan.cnn import CNNDiscriminator, CNNGenerator
+from ganzoo_sngan.resnet import ResNetDiscriminator, ResNetGenerator
+
+SNGAN = ("Miyato, Kataoka, Koyama and Yoshida 2018, Spectral Normalization for Generative Adversarial Networks, "
+         "ICLR (arXiv:1802.05957)")
+PROJECTION = "Miyato and Koyama 2018, cGANs with Projection Discriminator, ICLR (arXiv:1802.05637)"
+SIDE = 32
+
+COMMON_DEFAULTS = {"z_dim": 128, "prior": "normal", "batch_size": 64}
+CNN_DEFAULTS = {
+    **COMMON_DEFAULTS,
+    "d_steps": 1,
+    "optimizer_g": {"kind": "adam", "lr": 2e-4, "betas": [0.5, 0.999]},
+    "optimizer_d": {"kind": "adam", "lr": 2e-4, "betas": [0.5, 0.999]},
+}
+RESNET_DEFAULTS = {
+    **COMMON_DEFAULTS,
+    "d_steps": 5,
+    "optimizer_g": {"kind": "adam", "lr": 2e-4, "betas": [0.0, 0.9]},
+    "optimizer_d": {"kind": "adam", "lr": 2e-4, "betas": [0.0, 0.9]},
+}
+
+
+class CNNOptions(Options):
+    g_channels: int = Field(64, gt=0, description="G width: its layers have 8, 4, 2 and 1 times this (paper: 64)")
+    d_channels: int = Field(64, gt=0, description="D width: its layers have 1, 1, 2, 2, 4, 4, 8 times this (paper: 64)")
+
+
+class ResNetOptions(Options):
+    g_channels: int = Field(256, gt=0, description="channels of G's residual blocks (paper: 256)")
+    d_channels: int = Field(128, gt=0, description="channels of D's residual blocks (paper: 128)")
+
+
+def check_image(info: DataInfo, name: str) -> int:
+    """The images' channel count; ValueError unless they are 32x32."""
+    if not info.is_image or info.shape[1:] != (SIDE, SIDE):
+        raise ValueError(f"{name} serves 32x32 images only (got shape {info.shape}); "
+                         "set dataset_options.resolution = 32")
+    return info.shape[0]
+
+
+def conditional_classes(info: DataInfo, name: str) -> int | None:
+    """``info.num_classes`` for a conditional run, else None; ValueError if the labels are missing."""
+    if not info.conditional:
+        return None
+    if not info.num_classes:
+        raise ValueError(f"a class-conditional {name} needs a labelled data set (num_classes is not set); "
+                         "set conditional = false")
+    return info.num_classes
+
+
+def build_cnn(info: DataInfo, z_dim: int, options: CNNOptions):
+    channels = check_image(info, "sngan-cnn")
+    num_classes = conditional_classes(info, "sngan-cnn")
+    return (CNNGenerator(z_dim, channels, options.g_channels, num_classes),
+            CNNDiscriminator(channels, options.d_channels, num_classes))
+
+
+def build_resnet(info: DataInfo, z_dim: int, options: ResNetOptions):
+    channels = check_image(info, "sngan-resnet")
+    num_classes = conditional_classes(info, "sngan-resnet")
+    return (ResNetGenerator(z_dim, channels, options.g_channels, num_classes),
+            ResNetDiscriminator(channels, options.d_channels, num_classes))
+
+
+@hookimpl
+def register_gans(register):
+    register(GanSpec(
+        name="sngan-cnn",
+        build=build_cnn,
+        default_objective="hinge",
+        citation=f"{SNGAN}; conditional: {PROJECTION}",
+        description="standard CNN (Table 3) with spectral norm in D; 32x32; "
+                    "conditional: conditional batch norm in G, projection D",
+        options=CNNOptions,
+        defaults=CNN_DEFAULTS,
+    ))
+    register(GanSpec(
+        name="sngan-resnet",
+        build=build_resnet,
+        default_objective="hinge",
+        citation=f"{SNGAN}; conditional: {PROJECTION}",
+        description="ResNet (Table 4) with spectral norm in D, global sum pooling; 32x32; "
+                    "conditional: conditional batch norm in G's blocks, projection D",
+        options=ResNetOptions,
+        defaults=RESNET_DEFAULTS,
+    ))
