@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 import ganzoo
-from ganzoo.config import OptimizerConfig, RunConfig
+from ganzoo.config import OptimizerConfig, RunConfig, validate
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.objective import Objective
 from ganzoo.plugins import Zoo
@@ -48,7 +48,7 @@ def _module_pair(result: Any) -> bool:
 
 def load_data(config: RunConfig, zoo: Zoo) -> LoadedData:
     spec = zoo.datasets.get(config.dataset)
-    options = spec.options.model_validate(config.dataset_options)
+    options = validate(spec.options, config.dataset_options, f"dataset_options for '{spec.name}'")
     data = call_plugin(zoo.datasets, spec.name, spec.build, options,
                        check=lambda result: isinstance(result, LoadedData))
     if len(data.samples) == 0:  # type: ignore[arg-type]
@@ -56,9 +56,8 @@ def load_data(config: RunConfig, zoo: Zoo) -> LoadedData:
     return data
 
 
-def network_info(config: RunConfig, data: LoadedData) -> DataInfo:
+def network_info(config: RunConfig, info: DataInfo) -> DataInfo:
     """The data's description as the GAN sees it, with the run's ``conditional`` switch."""
-    info = data.info
     if config.conditional and info.num_classes is None:
         raise ConfigError(f"conditional = true needs class labels, but data set '{config.dataset}' has none "
                           "(or this split is unlabelled); set conditional = false")
@@ -68,7 +67,7 @@ def network_info(config: RunConfig, data: LoadedData) -> DataInfo:
 def build_networks(config: RunConfig, zoo: Zoo, info: DataInfo) -> tuple[nn.Module, nn.Module]:
     """The GAN's generator and discriminator, checked against the data shape (and labels, if conditional)."""
     spec = zoo.gans.get(config.gan)
-    options = spec.options.model_validate(config.gan_options)
+    options = validate(spec.options, config.gan_options, f"gan_options for '{spec.name}'")
     what = f"{'a class-conditional ' if info.conditional else ''}data set '{config.dataset}' {info.shape}"
     try:
         generator, discriminator = call_plugin(zoo.gans, spec.name, spec.build, info, config.z_dim, options,
@@ -113,8 +112,8 @@ def _probe(generator: nn.Module, discriminator: nn.Module, z_dim: int,
 
 def build_objective(config: RunConfig, zoo: Zoo) -> Objective:
     spec = zoo.objectives.get(str(config.objective))
-    return call_plugin(zoo.objectives, spec.name, spec.build, spec.options.model_validate(config.objective_options),
-                       check=lambda result: isinstance(result, Objective))
+    options = validate(spec.options, config.objective_options, f"objective_options for '{spec.name}'")
+    return call_plugin(zoo.objectives, spec.name, spec.build, options, check=lambda result: isinstance(result, Objective))
 
 
 def build_optimizer(settings: OptimizerConfig, params: Any) -> torch.optim.Optimizer:

@@ -4,8 +4,9 @@ Tensor keys are ``<part>/<name>``: ``generator/...``, ``discriminator/...``,
 ``generator_ema/...`` (when the run averages G's weights),
 ``optimizer_g/<param index>/<state key>``, ``optimizer_d/...`` and ``rng/<name>``.
 Metadata holds the format tag, the ganzoo version, the step, the resolved
-config, the provenance of every plugin involved, and the optimizers'
-non-tensor state, each a JSON string.
+config, the provenance of every plugin involved, the data's description
+(shape, classes and their names: what sampling needs, without the data) and
+the optimizers' non-tensor state, each a JSON string.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ganzoo.errors import CheckpointError
+from ganzoo.specs import DataInfo
 
 FORMAT = "ganzoo-checkpoint/1"
 
@@ -32,12 +34,13 @@ class Checkpoint:
     provenance: dict[str, Any]
     tensors: dict[str, dict[str, torch.Tensor]]
     optimizers: dict[str, dict[str, Any]]
+    data_info: DataInfo | None = None
 
     def state_dict(self, part: str) -> dict[str, torch.Tensor]:
         return self.tensors.get(part, {})
 
 
-def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict[str, Any],
+def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict[str, Any], data_info: DataInfo,
                     models: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
                     rng: dict[str, torch.Tensor]) -> None:
     """Write atomically: a crash mid-write leaves the previous checkpoint intact."""
@@ -67,6 +70,8 @@ def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict
         "step": str(step),
         "config": config_json,
         "provenance": json.dumps(provenance, sort_keys=True),
+        "data_info": json.dumps({"shape": data_info.shape, "num_classes": data_info.num_classes,
+                                 "class_names": data_info.class_names}),
         "optimizers": json.dumps(optimizer_meta),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,11 +103,25 @@ def load_checkpoint(path: Path) -> Checkpoint:
         raise CheckpointError(f"{path}: damaged metadata ({type(exc).__name__}: {exc})") from None
     if not all(isinstance(v, dict) for v in (config, provenance, optimizers)):
         raise CheckpointError(f"{path}: damaged metadata (config, provenance and optimizers must be JSON objects)")
+    data_info = _read_data_info(metadata.get("data_info"), path)
     tensors: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in raw.items():
         part, _, name = key.partition("/")
         tensors.setdefault(part, {})[name] = value
-    return Checkpoint(step, config, provenance, tensors, optimizers)
+    return Checkpoint(step, config, provenance, tensors, optimizers, data_info)
+
+
+def _read_data_info(text: str | None, path: Path) -> DataInfo | None:
+    """The stored data description; None for checkpoints written before it was stored."""
+    if text is None:
+        return None
+    try:
+        fields = json.loads(text)
+        names = fields["class_names"]
+        return DataInfo(shape=tuple(int(n) for n in fields["shape"]), num_classes=fields["num_classes"],
+                        class_names=None if names is None else tuple(str(n) for n in names))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: damaged data description ({type(exc).__name__}: {exc})") from None
 
 
 def load_module_state(module: torch.nn.Module, checkpoint: Checkpoint, part: str, path: Path) -> None:

@@ -46,11 +46,18 @@ def seed(text: str) -> int:
     return value
 
 
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+def positive(text: str, least: int = 1) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least {least}, got '{text}'")
     return value
+
+
+def two_or_more(text: str) -> int:
+    return positive(text, least=2)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,19 +106,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", "--num", type=positive, default=None,
                    help="samples (per class for a conditional run; default 1000 points, 64 images, 8 per class)")
     p.add_argument("--classes", default=None, metavar="LIST",
-                   help="conditional runs: the classes to show, e.g. 0,3,7 (default all)")
+                   help="conditional runs: the classes to show, one row each in this order, e.g. 0,3,7 "
+                        "(default all)")
     _add_output_options(p, "sample")
 
     p = sub.add_parser("interpolate", help="picture the samples along paths between two latent vectors",
                        description="Draw pairs of latent vectors and write the samples along the path between "
-                                   "each pair, one row per pair: spherical (slerp, the default) or linear.")
+                                   "each pair, one row per pair: spherical (slerp, the default) or linear. Uses "
+                                   "the generator's moving average when the run kept one.")
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
     p.add_argument("--method", choices=["slerp", "linear"], default="slerp", help="path shape (default slerp)")
-    p.add_argument("--steps", type=positive, default=10, help="points along each path, both ends included "
-                                                               "(default 10)")
+    p.add_argument("--steps", type=two_or_more, default=10, help="points along each path, both ends included "
+                                                                  "(at least 2; default 10)")
     p.add_argument("--rows", type=positive, default=8, help="paths, one per row (default 8)")
     p.add_argument("--classes", default=None, metavar="LIST",
-                   help="conditional runs: the class of each row, in turn, e.g. 0,3 (default 0, 1, 2, ...)")
+                   help="conditional runs: the classes the rows take in turn, one class along each row, e.g. 0,3 "
+                        "(default 0, 1, 2, ...; classes past --rows are not drawn)")
     _add_output_options(p, "interpolate-<method>")
 
     p = sub.add_parser("eval", help="compute the metrics that fit the run's data set",

@@ -12,16 +12,16 @@ import torch
 from torch import nn
 
 from ganzoo import rundir
-from ganzoo.build import Prior, build_networks, forward, load_data, network_info, resolve_device
+from ganzoo.build import Prior, build_networks, load_data, network_info, resolve_device
 from ganzoo.checkpoint import Checkpoint, load_checkpoint, load_module_state
 from ganzoo.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config, validate
 from ganzoo.errors import GanzooError, RunDirError
 from ganzoo.evaluation import EVAL_SEED, evaluate
-from ganzoo.generation import (PICTURE_PER_CLASS, default_picture_size, generate, picture_labels, save_labelled_grid,
-                               save_picture, save_point_paths)
+from ganzoo.generation import (PICTURE_PER_CLASS, class_name, class_rows, default_picture_size, generate, real_points,
+                               save_labelled_grid, save_picture, save_point_paths)
 from ganzoo.interpolation import latent_paths
 from ganzoo.plugins import Zoo, get_zoo
-from ganzoo.specs import LoadedData
+from ganzoo.specs import DataInfo, LoadedData
 
 KINDS = ("gans", "objectives", "datasets")
 PICTURE_SUFFIXES = (".png", ".jpg")
@@ -89,54 +89,43 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     _check_picture_path(args.output)
-    run = _restore_generator(args.run, get_zoo(), raw=args.raw)
-    labels = None
-    if run.prior.num_classes is not None:
-        classes = _parse_classes(args.classes, run.prior.num_classes)
-        labels = picture_labels(run.prior, args.num or PICTURE_PER_CLASS, classes)
-    elif args.classes is not None:
-        raise GanzooError(f"--classes needs a class-conditional run; {args.run} is unconditional")
-    count = len(labels) if labels is not None else args.num or default_picture_size(run.data, run.prior)
+    run = restore_run(args.run, get_zoo(), raw=args.raw)
+    classes = _chosen_classes(run, args.classes)
+    labels = None if classes is None else class_rows(classes, args.num or PICTURE_PER_CLASS)
+    count = len(labels) if labels is not None else args.num or default_picture_size(run.info, run.prior)
     samples = generate(run.generator, run.prior, count, args.seed, labels)
     output = args.output or run.default_output("sample")
-    save_picture(samples, run.data, output, run.title(), labels)
-    per_class = f" ({len(labels) // len(labels.unique())} per class)" if labels is not None else ""
+    save_picture(samples, run.info, output, run.title(), classes, run.real_points())
+    per_class = f" ({count // len(classes)} per class)" if classes is not None else ""
     print(f"wrote {count} samples{per_class} from the {run.weights} weights to {output}")
     return 0
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
     _check_picture_path(args.output)
-    run = _restore_generator(args.run, get_zoo(), raw=args.raw)
+    run = restore_run(args.run, get_zoo(), raw=args.raw)
+    classes = _chosen_classes(run, args.classes)
+    row_classes = None if classes is None else [classes[row % len(classes)] for row in range(args.rows)]
+    labels = None if row_classes is None else class_rows(row_classes, args.steps)
     rng = torch.Generator(device=run.prior.device).manual_seed(args.seed)
     starts, ends = run.prior.sample(args.rows, rng), run.prior.sample(args.rows, rng)
     latents = latent_paths(starts, ends, args.steps, args.method)
-    labels = None
-    if run.prior.num_classes is not None:
-        classes = _parse_classes(args.classes, run.prior.num_classes) or list(range(run.prior.num_classes))
-        row_classes = [classes[row % len(classes)] for row in range(args.rows)]
-        labels = torch.tensor(row_classes, device=run.prior.device).repeat_interleave(args.steps)
-    elif args.classes is not None:
-        raise GanzooError(f"--classes needs a class-conditional run; {args.run} is unconditional")
-    with torch.no_grad():
-        run.generator.eval()
-        samples = forward(run.generator, latents, labels).cpu()
+    samples = generate(run.generator, run.prior, len(latents), args.seed, labels, latents)
     output = args.output or run.default_output(f"interpolate-{args.method}")
     title = f"{run.title()}, {args.method} interpolation"
     output.parent.mkdir(parents=True, exist_ok=True)
-    if not run.data.info.is_image:
-        save_point_paths(samples.view(args.rows, args.steps, -1), run.data, output, title)
+    if not run.info.is_image:
+        save_point_paths(samples.view(args.rows, args.steps, -1), run.real_points(), output, title)
     else:
-        names = run.data.info.class_names or ()
-        row_names = [f"{names[c] if c < len(names) else c} #{row}" for row, c in enumerate(row_classes)] \
-            if labels is not None else [f"#{row}" for row in range(args.rows)]
+        row_names = [f"#{row}" if row_classes is None else f"{class_name(run.info, row_classes[row])} #{row}"
+                     for row in range(args.rows)]
         save_labelled_grid(samples, row_names, args.steps, output, title)
     print(f"wrote {args.rows} {args.method} paths of {args.steps} steps from the {run.weights} weights to {output}")
     return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    run = _restore_generator(args.run, get_zoo(), raw=args.raw)
+    run = restore_run(args.run, get_zoo(), raw=args.raw)
     seed = EVAL_SEED if args.seed is None else args.seed
     record = evaluate(run.generator, run.prior, run.data, step=run.checkpoint.step, dataset=run.config.dataset,
                       provenance=run.checkpoint.provenance, seed=seed, generator_weights=run.weights)
@@ -171,15 +160,30 @@ def format_metrics(record: dict) -> str:
 
 @dataclass
 class RestoredRun:
-    """A trained generator rebuilt from a checkpoint through the installed plugins."""
+    """A trained generator rebuilt from a checkpoint through the installed plugins.
+
+    The data set itself is loaded only when needed (metrics, or real points to draw samples over):
+    the checkpoint describes its shape and classes.
+    """
 
     path: Path
     checkpoint: Checkpoint
     config: RunConfig
-    data: LoadedData
+    info: DataInfo
     generator: nn.Module
     prior: Prior
     weights: str
+    zoo: Zoo
+    loaded: LoadedData | None = None
+
+    @property
+    def data(self) -> LoadedData:
+        if self.loaded is None:
+            self.loaded = load_data(self.config, self.zoo)
+        return self.loaded
+
+    def real_points(self) -> torch.Tensor | None:
+        return None if self.info.is_image else real_points(self.data)
 
     def title(self) -> str:
         return (f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.checkpoint.step}, "
@@ -187,11 +191,12 @@ class RestoredRun:
 
     def default_output(self, what: str) -> Path:
         folder = rundir.run_dir_of(self.path) or self.path.parent
-        return folder / "samples" / f"{what}-{self.checkpoint.step:07d}.png"
+        raw = "-raw" if self.weights == "raw" and self.config.ema.enabled else ""
+        return folder / "samples" / f"{what}{raw}-{self.checkpoint.step:07d}.png"
 
 
-def _restore_generator(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
-    """The checkpoint's config, data and generator: its moving average unless ``raw`` or the run kept none."""
+def restore_run(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
+    """The checkpoint's config and generator: its moving average unless ``raw`` or the run kept none."""
     path = rundir.find_checkpoint(run)
     checkpoint = load_checkpoint(path)
     config: RunConfig = validate(RunConfig, checkpoint.config, f"{path}: stored config")
@@ -201,15 +206,15 @@ def _restore_generator(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
             origin = checkpoint.provenance.get(key, {})
             raise GanzooError(f"{path} needs {registry.kind} '{name}' from {origin.get('distribution', '?')} "
                               f"{origin.get('version', '?')}, which is not installed")
-    data = load_data(config, zoo)
-    info = network_info(config, data)
+    data = load_data(config, zoo) if checkpoint.data_info is None else None  # older checkpoints: ask the data
+    info = network_info(config, checkpoint.data_info or data.info)  # type: ignore[union-attr]
     generator, _ = build_networks(config, zoo, info)
     use_ema = config.ema.enabled and not raw
     load_module_state(generator, checkpoint, "generator_ema" if use_ema else "generator", path)
     device = resolve_device("auto")
-    prior = Prior(config.prior, config.z_dim, device, info.num_classes if config.conditional else None)
     weights = f"ema (decay {config.ema.decay:g})" if use_ema else "raw"
-    return RestoredRun(path, checkpoint, config, data, generator.to(device), prior, weights)
+    return RestoredRun(path, checkpoint, config, info, generator.to(device),
+                       Prior(config.prior, config.z_dim, device, info.condition_classes), weights, zoo, data)
 
 
 def _check_picture_path(output: Path | None) -> None:
@@ -217,15 +222,18 @@ def _check_picture_path(output: Path | None) -> None:
         raise GanzooError(f"-o must name a {' or '.join(PICTURE_SUFFIXES)} file, got {output}")
 
 
-def _parse_classes(text: str | None, num_classes: int) -> list[int] | None:
-    """``"0,3,7"`` -> ``[0, 3, 7]``, each checked against the run's classes."""
-    if text is None:
+def _chosen_classes(run: RestoredRun, text: str | None) -> list[int] | None:
+    """The classes named by ``--classes`` (all by default) for a conditional run; None for an unconditional one."""
+    if run.prior.num_classes is None:
+        if text is not None:
+            raise GanzooError(f"--classes needs a class-conditional run; {run.path} is unconditional")
         return None
+    if text is None:
+        return list(range(run.prior.num_classes))
     try:
         classes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise GanzooError(f"--classes takes class numbers separated by commas, e.g. 0,3,7; got '{text}'") from None
-    wrong = [c for c in classes if not 0 <= c < num_classes]
-    if not classes or wrong:
-        raise GanzooError(f"--classes must name classes 0 to {num_classes - 1}; got '{text}'")
+    if not classes or any(not 0 <= c < run.prior.num_classes for c in classes):
+        raise GanzooError(f"--classes must name classes 0 to {run.prior.num_classes - 1}; got '{text}'")
     return classes

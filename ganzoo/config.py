@@ -15,9 +15,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ganzoo.errors import ConfigError
+from ganzoo.specs import StrictFields
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,8 +26,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StrictModel(StrictFields):
+    """A config table: unknown keys refused, booleans kept apart from numbers."""
 
 
 class OptimizerConfig(StrictModel):
@@ -61,6 +62,8 @@ class RunConfig(StrictModel):
     optimizer_g: OptimizerConfig = Field(default_factory=OptimizerConfig)
     optimizer_d: OptimizerConfig = Field(default_factory=OptimizerConfig)
     d_steps: int = Field(1, gt=0, description="discriminator steps per generator step (k)")
+    lr_decay: Literal["none", "linear"] = Field("none", description="linear: both learning rates fall linearly "
+                                                                    "from their set value to 0 at the last step")
     batch_size: int = Field(64, gt=0)
     steps: int = Field(2000, gt=0, description="generator steps")
     seed: int = Field(0, ge=0, lt=2**62)
@@ -76,14 +79,6 @@ class RunConfig(StrictModel):
     def _known_device(cls, value: str) -> str:
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", value):
             raise ValueError("must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
-        return value
-
-    @field_validator("z_dim", "d_steps", "batch_size", "steps", "seed", "log_every", "sample_every", "eval_every",
-                     "checkpoint_every", mode="before")
-    @classmethod
-    def _not_a_bool(cls, value: Any) -> Any:
-        if isinstance(value, bool):  # pydantic would read true as 1
-            raise ValueError("must be a whole number, not true or false")
         return value
 
     @field_validator("out_dir")

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import math
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from ganzoo.build import Prior, forward
-from ganzoo.specs import LoadedData
+from ganzoo.specs import DataInfo, LoadedData
 
 SCATTER_REAL_POINTS = 2500
 PICTURE_POINTS = 1000      # points in a scatter picture
 PICTURE_IMAGES = 64        # images in an unconditional grid
 PICTURE_PER_CLASS = 8      # images per class (one row each) in a conditional grid
+MIN_CELL_PIXELS = 64       # labelled grids draw smaller images enlarged to at least this
+DPI = 100
 
 
 @torch.no_grad()
 def generate(generator: nn.Module, prior: Prior, n: int, seed: int, labels: torch.Tensor | None = None,
-             batch_size: int = 500) -> torch.Tensor:
-    """``n`` samples on the CPU, from a fixed seed, with the generator in eval mode.
+             latents: torch.Tensor | None = None, batch_size: int = 1000) -> torch.Tensor:
+    """``n`` samples on the CPU, from a fixed seed, with the generator in eval mode, ``batch_size`` at a time.
 
-    A conditional generator gets ``labels``, or labels drawn uniformly from the same seed.
+    The latent vectors are drawn from the prior unless given. A conditional
+    generator gets ``labels``, or labels drawn uniformly from the same seed.
     """
     rng = torch.Generator(device=prior.device).manual_seed(seed)
     if labels is None:
@@ -34,90 +41,102 @@ def generate(generator: nn.Module, prior: Prior, n: int, seed: int, labels: torc
         chunks = []
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
+            noise = prior.sample(size, rng) if latents is None else latents[start:start + size].to(prior.device)
             chunk_labels = None if labels is None else labels[start:start + size].to(prior.device)
-            chunks.append(forward(generator, prior.sample(size, rng), chunk_labels).cpu())
+            chunks.append(forward(generator, noise, chunk_labels).cpu())
     finally:
         generator.train(was_training)
     return torch.cat(chunks) if chunks else torch.empty(0)
 
 
-def picture_labels(prior: Prior, per_class: int = PICTURE_PER_CLASS,
-                   classes: list[int] | None = None) -> torch.Tensor | None:
-    """Labels for a conditional grid, ``per_class`` of each class in row order; None if unconditional."""
-    if prior.num_classes is None:
-        return None
-    chosen = torch.tensor(classes if classes is not None else range(prior.num_classes), dtype=torch.long)
-    return chosen.repeat_interleave(per_class)
+def class_rows(classes: list[int], per_class: int) -> torch.Tensor:
+    """Labels for a grid of one row per entry of ``classes``, ``per_class`` images each."""
+    return torch.tensor(classes, dtype=torch.long).repeat_interleave(per_class)
 
 
-def default_picture_size(data: LoadedData, prior: Prior) -> int:
-    if not data.info.is_image:
+def default_picture_size(info: DataInfo, prior: Prior) -> int:
+    """Samples in a picture: points in a scatter, images in a grid, or images per class in a labelled grid."""
+    if not info.is_image:
         return PICTURE_POINTS
     return PICTURE_PER_CLASS if prior.num_classes is not None else PICTURE_IMAGES
 
 
-def save_picture(samples: torch.Tensor, data: LoadedData, path: Path, title: str = "",
-                 labels: torch.Tensor | None = None) -> None:
-    """A scatter over the real data for 2D points; an image grid for images, one row per class if labelled."""
+def save_picture(samples: torch.Tensor, info: DataInfo, path: Path, title: str = "",
+                 row_classes: list[int] | None = None, real_points: torch.Tensor | None = None) -> None:
+    """A scatter over ``real_points`` for 2D points; an image grid for images, with one named row per
+    entry of ``row_classes`` (samples in row order) for a conditional generator."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not data.info.is_image:
-        _save_scatter(samples, data, path, title)
-    elif labels is None:
+    if not info.is_image:
+        if real_points is None:
+            raise ValueError("a scatter of generated points needs the real points")
+        _save_scatter(samples, real_points, path, title)
+    elif row_classes is None:
         from torchvision.utils import save_image
 
         nrow = max(1, int(len(samples) ** 0.5))
         save_image(samples.clamp(-1, 1) * 0.5 + 0.5, str(path), nrow=nrow)
     else:
-        rows = torch.unique_consecutive(labels).tolist()
-        names = data.info.class_names or ()
-        save_labelled_grid(samples, [names[c] if c < len(names) else str(c) for c in rows],
-                           len(samples) // len(rows), path, title)
+        save_labelled_grid(samples, [class_name(info, c) for c in row_classes], len(samples) // len(row_classes),
+                           path, title)
+
+
+def class_name(info: DataInfo, label: int) -> str:
+    names = info.class_names or ()
+    return names[label] if label < len(names) else str(label)
 
 
 def save_labelled_grid(images: torch.Tensor, row_names: list[str], columns: int, path: Path, title: str) -> None:
-    """Images in rows of ``columns``, each row named on the left (its class, or its interpolation)."""
+    """Images in rows of ``columns``, each row named on the left (its class, or its interpolation).
+
+    Small images are drawn enlarged, pixel for pixel, so a grid of 28x28 images stays legible.
+    """
     from torchvision.utils import make_grid
 
     plt = _pyplot()
     grid = make_grid(images.clamp(-1, 1) * 0.5 + 0.5, nrow=columns, padding=2, pad_value=1.0)
-    height, width = grid.shape[1:]
-    dpi = 100
-    fig = plt.figure(figsize=((width + 160) / dpi, (height + 40) / dpi), dpi=dpi)
-    ax = fig.add_axes((140 / (width + 160), 10 / (height + 40), width / (width + 160), height / (height + 40)))
+    scale = max(1, math.ceil(MIN_CELL_PIXELS / images.shape[-1]))
+    height, width = grid.shape[1] * scale, grid.shape[2] * scale
+    left = 16 + 7 * max(len(name) for name in row_names)
+    lines = textwrap.wrap(title, width=max(20, (left + width) // 7)) or [""]
+    top = 8 + 14 * len(lines)
+    fig_width, fig_height = left + width + 8, top + height + 8
+    fig = plt.figure(figsize=(fig_width / DPI, fig_height / DPI), dpi=DPI)
+    ax = fig.add_axes((left / fig_width, 8 / fig_height, width / fig_width, height / fig_height))
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
-    row_height = (height - 2) / len(row_names)
-    ax.set_yticks([2 + row_height * (i + 0.5) - 1 for i in range(len(row_names))], row_names, fontsize=8)
+    row_height = (grid.shape[1] - 2) / len(row_names)
+    ax.set_yticks([1 + row_height * (i + 0.5) for i in range(len(row_names))], row_names, fontsize=8)
     ax.set_xticks([])
     for side in ax.spines.values():
         side.set_visible(False)
-    fig.suptitle(title, fontsize=8)
+    fig.text(0.5, 1 - 4 / fig_height, "\n".join(lines), ha="center", va="top", fontsize=8)
     fig.savefig(path)
     plt.close(fig)
 
 
-def save_point_paths(paths: torch.Tensor, data: LoadedData, path: Path, title: str) -> None:
+def save_point_paths(paths: torch.Tensor, real_points: torch.Tensor, path: Path, title: str) -> None:
     """2D generated points along latent paths ``(rows, steps, 2)``, each a line over the real data."""
-    plt = _pyplot()
-    real = _real_points(data, SCATTER_REAL_POINTS)
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:blue", alpha=0.5, label="data")
-    for row in paths:
-        ax.plot(row[:, 0], row[:, 1], "-o", markersize=3, linewidth=1)
-    ax.set_aspect("equal")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    def draw(ax) -> None:
+        for row in paths:
+            ax.plot(row[:, 0], row[:, 1], "-o", markersize=3, linewidth=1)
+
+    _plot_over_data(real_points, path, title, draw)
 
 
-def _save_scatter(samples: torch.Tensor, data: LoadedData, path: Path, title: str) -> None:
+def _save_scatter(samples: torch.Tensor, real_points: torch.Tensor, path: Path, title: str) -> None:
+    def draw(ax) -> None:
+        ax.scatter(samples[:, 0], samples[:, 1], s=4, c="tab:orange", alpha=0.4, label="generated", zorder=0)
+        ax.legend(loc="upper right", fontsize=7)
+
+    _plot_over_data(real_points, path, title, draw)
+
+
+def _plot_over_data(real: torch.Tensor, path: Path, title: str, draw: Callable[[Any], None]) -> None:
+    """A square plot of the real 2D points with ``draw(axes)`` adding the generated ones."""
     plt = _pyplot()
-    real = _real_points(data, SCATTER_REAL_POINTS)
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    ax.scatter(samples[:, 0], samples[:, 1], s=4, c="tab:orange", alpha=0.4, label="generated")
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=DPI)
     ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:blue", alpha=0.8, label="data")
+    draw(ax)
     ax.set_aspect("equal")
-    ax.legend(loc="upper right", fontsize=7)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
@@ -133,7 +152,8 @@ def _pyplot():
     return plt
 
 
-def _real_points(data: LoadedData, n: int) -> torch.Tensor:
+def real_points(data: LoadedData, n: int = SCATTER_REAL_POINTS) -> torch.Tensor:
+    """The first ``n`` real samples, for drawing generated points over them."""
     dataset = data.samples
     if isinstance(dataset, torch.utils.data.TensorDataset):
         return dataset.tensors[0][:n].cpu()

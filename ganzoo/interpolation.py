@@ -18,8 +18,9 @@ from __future__ import annotations
 import torch
 
 METHODS = ("slerp", "linear")
-# Below this angle slerp's weights are 0/0; the arc is then indistinguishable from the chord.
-PARALLEL_ANGLE = 1e-6
+# Where sin(theta) falls below this, slerp's weights are 0/0: for (nearly) parallel vectors the arc is the
+# chord, and for (nearly) opposite ones no single great circle joins them. Both then take the chord.
+DEGENERATE_SINE = 1e-6
 
 
 def linear_path(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
@@ -29,10 +30,15 @@ def linear_path(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
 
 
 def slerp_path(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:
-    """``(steps, dim)``: evenly spaced angles on the great-circle arc from ``z0`` to ``z1``."""
-    cosine = torch.dot(z0, z1) / (z0.norm() * z1.norm())
-    theta = torch.arccos(cosine.clamp(-1.0, 1.0))
-    if theta < PARALLEL_ANGLE:
+    """``(steps, dim)``: evenly spaced angles on the great-circle arc from ``z0`` to ``z1``.
+
+    A zero vector, or two parallel or opposite vectors, give the straight segment instead.
+    """
+    if z0.norm() == 0 or z1.norm() == 0:
+        return linear_path(z0, z1, steps)
+    u, v = z0 / z0.norm(), z1 / z1.norm()
+    theta = 2 * torch.atan2((u - v).norm(), (u + v).norm())  # accurate near 0 and pi, unlike arccos of a dot
+    if torch.sin(theta) < DEGENERATE_SINE:
         return linear_path(z0, z1, steps)
     t = torch.linspace(0, 1, steps, dtype=z0.dtype, device=z0.device).unsqueeze(1)
     return (torch.sin((1 - t) * theta) * z0 + torch.sin(t * theta) * z1) / torch.sin(theta)

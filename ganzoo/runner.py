@@ -19,7 +19,7 @@ from ganzoo.config import RunConfig
 from ganzoo.errors import CheckpointError, GanzooError, RunDirError, TrainingDiverged
 from ganzoo.ema import ema_copy, update_ema
 from ganzoo.evaluation import can_evaluate, evaluate
-from ganzoo.generation import default_picture_size, generate, picture_labels, save_picture
+from ganzoo.generation import PICTURE_PER_CLASS, class_rows, default_picture_size, generate, real_points, save_picture
 from ganzoo.plugins import Zoo
 
 PICTURE_SEED = 0
@@ -72,7 +72,7 @@ class Trainer:
         self.device = resolve_device(config.device)
         torch.manual_seed(config.seed)
         self.data = load_data(config, zoo)
-        info = network_info(config, self.data)
+        info = network_info(config, self.data.info)
         generator, discriminator = build_networks(config, zoo, info)
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
@@ -111,6 +111,8 @@ class Trainer:
         """One generator step preceded by ``d_steps`` discriminator steps; returns detached stats."""
         G, D, objective = self.generator, self.discriminator, self.objective
         stats: dict[str, torch.Tensor] = {}
+        if self.config.lr_decay == "linear":  # a function of the step alone, so resuming needs no extra state
+            self._scale_learning_rates(1.0 - self.step / self.config.steps)
 
         # Discriminator: k updates on fresh real and generated batches
         for _ in range(self.config.d_steps):
@@ -149,6 +151,11 @@ class Trainer:
             update_ema(self.generator_ema, G, decay)
         return stats
 
+    def _scale_learning_rates(self, factor: float) -> None:
+        for optimizer, settings in ((self.opt_g, self.config.optimizer_g), (self.opt_d, self.config.optimizer_d)):
+            for group in optimizer.param_groups:
+                group["lr"] = settings.lr * factor
+
     # -- the loop ----------------------------------------------------------
 
     def prepare(self, *, resume: bool = False) -> None:
@@ -186,10 +193,16 @@ class Trainer:
                     self.save()
                 if self._due(self.config.sample_every):
                     self.save_samples()
-                if self._due(self.config.eval_every):
+                if self._due(self.config.eval_every) and can_evaluate(self.data):
                     self.evaluate()
+        except TrainingDiverged:
+            raise  # the weights are not finite: the last checkpoint is kept as it is
         except KeyboardInterrupt:
             self.save()
+            raise
+        except GanzooError:  # e.g. an unreadable image drawn mid-run: keep what was trained since the last save
+            if self.step > max(self.saved_step, 0):
+                self.save()
             raise
         finally:
             bar.close()
@@ -242,12 +255,14 @@ class Trainer:
 
     def save_samples(self) -> Path:
         path = self.picture_path()
-        labels = picture_labels(self.prior)
-        count = default_picture_size(self.data, self.prior) if labels is None else len(labels)
+        rows = None if self.prior.num_classes is None else list(range(self.prior.num_classes))
+        labels = None if rows is None else class_rows(rows, PICTURE_PER_CLASS)
+        count = default_picture_size(self.data.info, self.prior) if labels is None else len(labels)
         samples = generate(self.sampling_generator, self.prior, count, PICTURE_SEED, labels)
         title = (f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.step}, "
                  f"{self.generator_weights} weights")
-        save_picture(samples, self.data, path, title, labels)
+        points = None if self.data.info.is_image else real_points(self.data)
+        save_picture(samples, self.data.info, path, title, rows, points)
         return path
 
     def save(self) -> None:
@@ -260,7 +275,7 @@ class Trainer:
         if self.generator_ema is not None:
             models["generator_ema"] = self.generator_ema
         save_checkpoint(self.run_dir / rundir.LAST_CHECKPOINT, step=self.step, config_json=self.config.to_json(),
-                        provenance=self.provenance, models=models,
+                        provenance=self.provenance, data_info=self.data.info, models=models,
                         optimizers={"optimizer_g": self.opt_g, "optimizer_d": self.opt_d}, rng=rng)
 
     def restore(self, path: Path) -> None:

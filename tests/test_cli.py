@@ -109,7 +109,7 @@ def test_bench_pairs_gans_with_objectives_by_pattern(tmp_path, capsys):
     (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "objective=''"], "unknown objective ''"),
     (["sample", "{tmp}", "-o", "{tmp}/x.txt"], "-o must name a .png or .jpg file"),
     (["sample", "{tmp}", "--seed", "-1"], "a seed must be in [0, 2**62)"),
-    (["bench", "toy", "--seeds", "0"], "must be a positive integer, got 0"),
+    (["bench", "toy", "--seeds", "0"], "must be a whole number of at least 1, got '0'"),
     (["bench", "toy", "--gans", "nothing*"], "no installed GAN matches 'nothing*'"),
     (["bench", "toy", "--out", "{tmp}/bad.toml/x", "--gans", "gan", "--steps", "1"], "Not a directory"),
     (["bench", "toy", "--objectives", "nothing*"], "no installed objective matches 'nothing*'"),

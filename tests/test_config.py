@@ -62,13 +62,17 @@ def test_toml_file_and_set_overrides(tmp_path, zoo):
     ({"optimizer_g": {"lrr": 1}}, r"unknown key 'optimizer_g.lrr' \(did you mean 'lr'\?\)"),
     ({"steps": "many"}, r"steps: .*integer.*\(got 'many'\)"),
     ({"steps": 0}, r"steps: Input should be greater than 0"),
-    ({"steps": True}, r"steps: Value error, must be a whole number, not true or false"),
+    ({"steps": True}, r"steps: Value error, must be a number, not true or false"),
     ({"optimizer_g": {"betas": [0.5]}}, r"optimizer_g.betas: too few values \(got \[0.5\]\)"),
     ({"device": "tpu"}, r"device: .*'auto', 'cpu', 'cuda'"),
     ({"prior": "cauchy"}, r"prior: .*'normal' or 'uniform'"),
     ({"gan_options": {"width": -1}}, r"gan_options for 'opinionated': width: Input should be greater than 0"),
     ({"gan_options": {"depth": 3}}, r"unknown key 'depth'"),
     ({"objective_options": {"x": 1}}, r"objective_options for 'strict-obj': unknown key 'x'"),
+    ({"ema": {"start": True}}, r"ema.start: Value error, must be a number, not true or false"),
+    ({"gan_options": {"width": True}}, r"gan_options for 'opinionated': width: Value error, must be a number"),
+    ({"conditional": 1}, r"conditional: Value error, must be true or false \(got 1\)"),
+    ({"ema": {"enabled": "yes"}}, r"ema.enabled: Value error, must be true or false \(got 'yes'\)"),
 ])
 def test_invalid_values_are_rejected_with_a_pointed_message(zoo, raw, message):
     with pytest.raises(ConfigError, match=message):

@@ -158,10 +158,12 @@ def test_cifar10_reads_the_python_batches_exactly(tmp_path):
     same_samples(small.samples, ganzoo.load_dataset("cifar10", root=tmp_path, resolution=16, in_memory=False).samples)
 
 
-def test_cifar100_reads_fine_labels_from_a_python3_pickle_in_root(tmp_path):
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_cifar100_reads_fine_labels_from_a_python3_pickle_in_root(tmp_path, protocol):
     data = cifar_pixels(4, 0)
-    with open(tmp_path / "test", "wb") as file:  # a Python 3 re-dump: bytes keys, protocol 4
-        pickle.dump({b"data": data, b"fine_labels": [0, 99, 39, 5], b"coarse_labels": [4, 4, 4, 4]}, file, protocol=4)
+    with open(tmp_path / "test", "wb") as file:  # a Python 3 re-dump: bytes keys (via _codecs.encode at protocol 2)
+        pickle.dump({b"data": data, b"fine_labels": [0, 99, 39, 5], b"coarse_labels": [4, 4, 4, 4]}, file,
+                    protocol=protocol)
     test = ganzoo.load_dataset("cifar100", root=tmp_path, split="test")
     assert test.samples.tensors[1].tolist() == [0, 99, 39, 5]
     assert test.info.num_classes == 100 and test.info.class_names == CIFAR100_CLASSES

@@ -99,9 +99,12 @@ def test_slerp_moves_along_the_great_circle_at_constant_angular_speed():
     assert linear_path(z0, z1, 3)[1].norm() < z0.norm()
 
 
-def test_slerp_of_parallel_vectors_is_the_segment():
+@pytest.mark.parametrize("factor", [2.0, -2.0, 0.0])
+def test_slerp_of_parallel_opposite_or_zero_vectors_is_the_segment(factor):
     z = torch.tensor([1.0, 2.0, 3.0])
-    assert torch.allclose(slerp_path(z, 2 * z, 3), linear_path(z, 2 * z, 3))
+    path = slerp_path(z, factor * z, 5)
+    assert torch.isfinite(path).all() and torch.allclose(path, linear_path(z, factor * z, 5))
+    assert torch.allclose(slerp_path(torch.zeros(3), z, 3), linear_path(torch.zeros(3), z, 3))
 
 
 def test_latent_paths_are_row_after_row():
@@ -122,3 +125,14 @@ def test_interpolate_command_writes_a_picture(tmp_path, capsys, method):
     assert f"wrote 2 {method} paths of 6 steps from the raw weights" in capsys.readouterr().out
     assert main(["interpolate", str(tmp_path / "run"), "--classes", "1"]) == 2
     assert "--classes needs a class-conditional run" in capsys.readouterr().err
+
+
+def test_linear_decay_brings_both_learning_rates_to_zero_at_the_last_step(tmp_path):
+    trainer = make_trainer(toy_run(tmp_path, steps=4, lr_decay="linear", optimizer_g={"lr": 0.4},
+                                   optimizer_d={"lr": 0.8}))
+    seen = []
+    for _ in range(4):
+        trainer.train_step()  # the rate of step t (counted from 0) is lr * (1 - t / steps)
+        seen += [trainer.opt_g.param_groups[0]["lr"], trainer.opt_d.param_groups[0]["lr"]]
+        trainer.step += 1
+    assert seen == pytest.approx([0.4, 0.8, 0.3, 0.6, 0.2, 0.4, 0.1, 0.2])

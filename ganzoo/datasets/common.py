@@ -83,11 +83,21 @@ def decode_image(data: bytes | Path, mode: str, where: str) -> torch.Tensor:
 
     try:
         with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
+            if image.mode.startswith("I"):  # 16- or 32-bit grey: PIL's convert would clip it to 255, not scale it
+                image = _to_8_bit(image)
             pixels = np.asarray(image.convert(mode))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:  # truncated, unknown format...
         raise GanzooError(f"{where}: cannot decode image ({one_line(exc)})") from None
     tensor = torch.from_numpy(pixels.copy())
     return tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
+
+
+def _to_8_bit(image: Any) -> Any:
+    """A 16-bit ("I;16") or 32-bit integer ("I") grey image as 8-bit grey ("L"), 0..65535 mapped onto 0..255."""
+    from PIL import Image
+
+    wide = np.asarray(image, dtype=np.float64)
+    return Image.fromarray(np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8), mode="L")
 
 
 class ImageFiles:

@@ -7,11 +7,14 @@ globals a pickled ndarray references and refuses every other one before it is
 called. A CIFAR batch written by Python 2's cPickle (the published files)
 names ``numpy.core.multiarray._reconstruct``, ``numpy.ndarray`` and
 ``numpy.dtype``; numpy 2 writes ``numpy._core.multiarray._reconstruct``
-instead (protocols 2 to 4; checked with ``pickletools.dis``).
+instead (protocols 2 to 4; checked with ``pickletools.dis``). Python 3 at
+protocol 2 writes each bytes object as a call of ``_codecs.encode`` on a str,
+which only turns text into bytes, so it is allowed too.
 """
 
 from __future__ import annotations
 
+import codecs
 import pickle
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ ALLOWED_GLOBALS = {
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): codecs.encode,
 }
 
 

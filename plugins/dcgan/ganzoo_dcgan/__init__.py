@@ -20,26 +20,18 @@ class DCGANOptions(Options):
 def image_side(info: DataInfo) -> int:
     """The side of the square images dcgan serves; ValueError for anything else."""
     shape = info.shape
-    if not info.is_image or shape[1] != shape[2] or shape[1] not in SIDES:
+    if not info.is_image:
+        raise ValueError(f"dcgan serves images, not data of shape {shape}")
+    if shape[1] != shape[2] or shape[1] not in SIDES:
         sizes = ", ".join(f"{side}x{side}" for side in SIDES)
         raise ValueError(f"dcgan serves square images of {sizes} (got shape {shape}); "
                          f"set dataset_options.resolution to one of {', '.join(map(str, SIDES))}")
     return shape[1]
 
 
-def conditional_classes(info: DataInfo, name: str) -> int | None:
-    """``info.num_classes`` for a conditional run, else None; ValueError if the labels are missing."""
-    if not info.conditional:
-        return None
-    if not info.num_classes:
-        raise ValueError(f"a class-conditional {name} needs a labelled data set (num_classes is not set); "
-                         "set conditional = false")
-    return info.num_classes
-
-
 def build_dcgan(info: DataInfo, z_dim: int, options: DCGANOptions):
     image_side(info)
-    num_classes = conditional_classes(info, "dcgan")
+    num_classes = info.condition_classes
     generator = DCGANGenerator(z_dim, info.shape, options.g_channels, num_classes)
     discriminator = DCGANDiscriminator(info.shape, options.d_channels, num_classes)
     init_weights(generator)

@@ -27,7 +27,7 @@ def build_mlp_pair(info: DataInfo, z_dim: int, options: MLPOptions):
         raise ValueError("the MLP GAN takes points (one axis) or images (channels, height, width)")
     if info.conditional:
         raise ValueError("the MLP GAN has no class-conditional variant; set conditional = false "
-                         "(dcgan and sngan-resnet have one)")
+                         "(dcgan, sngan-cnn and sngan-resnet have one)")
 
     def pick(value, paper, small):
         return value if value is not None else (paper if image else small)

@@ -11,8 +11,8 @@ beta2 and n_dis, the discriminator steps per generator step):
   and of the conditional CIFAR-10 runs of Miyato & Koyama 2018 (authors'
   configs sn_cifar10.yml and sn_cifar10_unconditional.yml; the same values as
   the CIFAR-10 ResNet of Gulrajani et al. 2017). Those configs also decay the
-  learning rate linearly to 0 over their 50k iterations; ganzoo keeps it
-  constant.
+  learning rate linearly to 0 over their 50k iterations: ``lr_decay = "linear"``
+  here, to 0 at the run's ``steps``.
 
 Both: hinge loss (eq. 16-17), batch 64, z in R^128 from N(0, I). Neither paper
 averages the generator's weights; set ``ema.enabled = true`` to do so.
@@ -38,9 +38,11 @@ CNN_DEFAULTS = {
     "optimizer_g": {"kind": "adam", "lr": 2e-4, "betas": [0.5, 0.999]},
     "optimizer_d": {"kind": "adam", "lr": 2e-4, "betas": [0.5, 0.999]},
 }
+# The authors' CIFAR-10 ResNet configs (sn_cifar10*.yml) also decay both learning rates linearly to 0.
 RESNET_DEFAULTS = {
     **COMMON_DEFAULTS,
     "d_steps": 5,
+    "lr_decay": "linear",
     "optimizer_g": {"kind": "adam", "lr": 2e-4, "betas": [0.0, 0.9]},
     "optimizer_d": {"kind": "adam", "lr": 2e-4, "betas": [0.0, 0.9]},
 }
@@ -58,32 +60,24 @@ class ResNetOptions(Options):
 
 def check_image(info: DataInfo, name: str) -> int:
     """The images' channel count; ValueError unless they are 32x32."""
-    if not info.is_image or info.shape[1:] != (SIDE, SIDE):
+    if not info.is_image:
+        raise ValueError(f"{name} serves images, not data of shape {info.shape}")
+    if info.shape[1:] != (SIDE, SIDE):
         raise ValueError(f"{name} serves 32x32 images only (got shape {info.shape}); "
                          "set dataset_options.resolution = 32")
     return info.shape[0]
 
 
-def conditional_classes(info: DataInfo, name: str) -> int | None:
-    """``info.num_classes`` for a conditional run, else None; ValueError if the labels are missing."""
-    if not info.conditional:
-        return None
-    if not info.num_classes:
-        raise ValueError(f"a class-conditional {name} needs a labelled data set (num_classes is not set); "
-                         "set conditional = false")
-    return info.num_classes
-
-
 def build_cnn(info: DataInfo, z_dim: int, options: CNNOptions):
     channels = check_image(info, "sngan-cnn")
-    num_classes = conditional_classes(info, "sngan-cnn")
+    num_classes = info.condition_classes
     return (CNNGenerator(z_dim, channels, options.g_channels, num_classes),
             CNNDiscriminator(channels, options.d_channels, num_classes))
 
 
 def build_resnet(info: DataInfo, z_dim: int, options: ResNetOptions):
     channels = check_image(info, "sngan-resnet")
-    num_classes = conditional_classes(info, "sngan-resnet")
+    num_classes = info.condition_classes
     return (ResNetGenerator(z_dim, channels, options.g_channels, num_classes),
             ResNetDiscriminator(channels, options.d_channels, num_classes))
 

@@ -30,77 +30,13 @@ spectrally normalised class embedding.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganzoo.layers import ProjectionHead, batch_norm_2d, check_labels
+from ganzoo.layers import ProjectionHead, check_labels
+from ganzoo.resblocks import UpBlock, discriminator_blocks, glorot
 from ganzoo_sngan.spectral import spectral_normalize
-
-RESIDUAL_GAIN = math.sqrt(2)  # Glorot gain for convs followed by ReLU inside a residual branch
-
-
-def glorot(layer: nn.Module, gain: float = 1.0) -> nn.Module:
-    nn.init.xavier_uniform_(layer.weight, gain=gain)
-    if getattr(layer, "bias", None) is not None:
-        nn.init.zeros_(layer.bias)
-    return layer
-
-
-def upsample(x: torch.Tensor) -> torch.Tensor:
-    return F.interpolate(x, scale_factor=2, mode="nearest")
-
-
-class UpBlock(nn.Module):
-    """G's residual block: doubles the side; batch norms conditional when ``num_classes`` is set."""
-
-    def __init__(self, fan_in: int, fan_out: int, num_classes: int | None):
-        super().__init__()
-        self.norm1 = batch_norm_2d(fan_in, num_classes)
-        self.conv1 = glorot(nn.Conv2d(fan_in, fan_out, 3, padding=1), RESIDUAL_GAIN)
-        self.norm2 = batch_norm_2d(fan_out, num_classes)
-        self.conv2 = glorot(nn.Conv2d(fan_out, fan_out, 3, padding=1), RESIDUAL_GAIN)
-        self.shortcut = glorot(nn.Conv2d(fan_in, fan_out, 1))
-
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        h = self.conv1(upsample(F.relu(self.norm1(x, labels))))
-        h = self.conv2(F.relu(self.norm2(h, labels)))
-        return h + self.shortcut(upsample(x))
-
-
-class OptimizedDownBlock(nn.Module):
-    """D's first block: conv, ReLU, conv, pool; shortcut pool then 1x1 conv."""
-
-    def __init__(self, fan_in: int, fan_out: int):
-        super().__init__()
-        self.conv1 = glorot(nn.Conv2d(fan_in, fan_out, 3, padding=1), RESIDUAL_GAIN)
-        self.conv2 = glorot(nn.Conv2d(fan_out, fan_out, 3, padding=1), RESIDUAL_GAIN)
-        self.shortcut = glorot(nn.Conv2d(fan_in, fan_out, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = F.avg_pool2d(self.conv2(F.relu(self.conv1(x))), 2)
-        return h + self.shortcut(F.avg_pool2d(x, 2))
-
-
-class DownBlock(nn.Module):
-    """D's residual block: ReLU, conv, ReLU, conv, then 2x2 average pooling if ``downsample``."""
-
-    def __init__(self, fan_in: int, fan_out: int, downsample: bool):
-        super().__init__()
-        self.downsample = downsample
-        self.conv1 = glorot(nn.Conv2d(fan_in, fan_in, 3, padding=1), RESIDUAL_GAIN)
-        self.conv2 = glorot(nn.Conv2d(fan_in, fan_out, 3, padding=1), RESIDUAL_GAIN)
-        learned = downsample or fan_in != fan_out
-        self.shortcut = glorot(nn.Conv2d(fan_in, fan_out, 1)) if learned else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv2(F.relu(self.conv1(F.relu(x))))
-        skip = self.shortcut(x)
-        if self.downsample:
-            h, skip = F.avg_pool2d(h, 2), F.avg_pool2d(skip, 2)
-        return h + skip
 
 
 class ResNetGenerator(nn.Module):
@@ -123,12 +59,7 @@ class ResNetGenerator(nn.Module):
 class ResNetDiscriminator(nn.Module):
     def __init__(self, channels: int, width: int = 128, num_classes: int | None = None):
         super().__init__()
-        self.blocks = nn.Sequential(
-            OptimizedDownBlock(channels, width),     # 32 -> 16
-            DownBlock(width, width, downsample=True),  # 16 -> 8
-            DownBlock(width, width, downsample=False),
-            DownBlock(width, width, downsample=False),
-        )
+        self.blocks = discriminator_blocks(channels, width)
         self.head = ProjectionHead(width, num_classes, bias=False)
         glorot(self.head.linear)
         spectral_normalize(self)

@@ -47,13 +47,18 @@ class PenaltyOptions(Options):
 def build_mlp_pair(info: DataInfo, z_dim: int, options: MLPOptions):
     if not info.is_image and len(info.shape) != 1:
         raise ValueError("the WGAN MLPs take points (one axis) or images (channels, height, width)")
+    if info.conditional:
+        raise ValueError("the WGAN MLPs have no class-conditional variant; set conditional = false "
+                         "(dcgan, sngan-cnn and sngan-resnet have one)")
     layers = options.layers or (4 if info.is_image else 3)
     hidden = options.hidden or (512 if info.is_image else 128)
     return (MLPGenerator(z_dim, info.shape, hidden, layers, info.is_image), MLPCritic(info.shape, hidden, layers))
 
 
 def build_resnet_pair(info: DataInfo, z_dim: int, options: ResNetOptions):
-    if not info.is_image or info.shape[1:] != (32, 32):
+    if not info.is_image:
+        raise ValueError(f"wgan-gp-resnet serves images, not data of shape {info.shape}")
+    if info.shape[1:] != (32, 32):
         raise ValueError(f"wgan-gp-resnet serves 32x32 images only (got shape {info.shape}); "
                          "set dataset_options.resolution = 32")
     if info.conditional:
@@ -82,9 +87,9 @@ def register_gans(register):
         citation=WGAN_GP,
         description="the paper's CIFAR-10 ResNet: G with batch norm, critic without; 32x32",
         options=ResNetOptions,
-        # The paper's run used lr 2e-4 (decayed to 0); the wgan-gp objective's defaults (lr 1e-4) take
+        # The paper's run used lr 2e-4 decayed linearly to 0; the wgan-gp objective's defaults (lr 1e-4) take
         # precedence over a GAN's, so set optimizer_g.lr = optimizer_d.lr = 2e-4 to match it.
-        defaults={"z_dim": 128, "prior": "normal", "batch_size": 64},
+        defaults={"z_dim": 128, "prior": "normal", "batch_size": 64, "lr_decay": "linear"},
     ))
 
 

@@ -20,75 +20,20 @@ input and output layers; zero biases.
 
 The authors trained it with Adam (lr 2e-4 decayed linearly to 0 over 100k
 generator steps, betas 0 and 0.9), 5 critic steps per generator step, critic
-batch 64 and generator batch 128. ganzoo keeps the learning rate constant and
-one batch size; the ``wgan-gp`` objective's defaults (lr 1e-4, the paper's
-Algorithm 1) apply unless the config sets ``optimizer_g.lr`` and
-``optimizer_d.lr`` to 2e-4.
+batch 64 and generator batch 128. ganzoo decays the learning rates linearly
+too (``lr_decay = "linear"``) but uses one batch size; the ``wgan-gp``
+objective's defaults (lr 1e-4, the paper's Algorithm 1) apply unless the
+config sets ``optimizer_g.lr`` and ``optimizer_d.lr`` to 2e-4. The blocks are
+:mod:`ganzoo.resblocks`.
 """
 
 from __future__ import annotations
-
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-HE_GAIN = math.sqrt(2)
-
-
-def glorot(layer: nn.Module, gain: float = 1.0) -> nn.Module:
-    nn.init.xavier_uniform_(layer.weight, gain=gain)
-    nn.init.zeros_(layer.bias)
-    return layer
-
-
-def upsample(x: torch.Tensor) -> torch.Tensor:
-    return F.interpolate(x, scale_factor=2, mode="nearest")
-
-
-class UpBlock(nn.Module):
-    def __init__(self, fan_in: int, fan_out: int):
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(fan_in)
-        self.conv1 = glorot(nn.Conv2d(fan_in, fan_out, 3, padding=1), HE_GAIN)
-        self.norm2 = nn.BatchNorm2d(fan_out)
-        self.conv2 = glorot(nn.Conv2d(fan_out, fan_out, 3, padding=1), HE_GAIN)
-        self.shortcut = glorot(nn.Conv2d(fan_in, fan_out, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(upsample(F.relu(self.norm1(x))))
-        h = self.conv2(F.relu(self.norm2(h)))
-        return h + self.shortcut(upsample(x))
-
-
-class OptimizedCriticBlock(nn.Module):
-    def __init__(self, fan_in: int, fan_out: int):
-        super().__init__()
-        self.conv1 = glorot(nn.Conv2d(fan_in, fan_out, 3, padding=1), HE_GAIN)
-        self.conv2 = glorot(nn.Conv2d(fan_out, fan_out, 3, padding=1), HE_GAIN)
-        self.shortcut = glorot(nn.Conv2d(fan_in, fan_out, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = F.avg_pool2d(self.conv2(F.relu(self.conv1(x))), 2)
-        return h + self.shortcut(F.avg_pool2d(x, 2))
-
-
-class CriticBlock(nn.Module):
-    def __init__(self, fan_in: int, fan_out: int, downsample: bool):
-        super().__init__()
-        self.downsample = downsample
-        self.conv1 = glorot(nn.Conv2d(fan_in, fan_in, 3, padding=1), HE_GAIN)
-        self.conv2 = glorot(nn.Conv2d(fan_in, fan_out, 3, padding=1), HE_GAIN)
-        learned = downsample or fan_in != fan_out
-        self.shortcut = glorot(nn.Conv2d(fan_in, fan_out, 1)) if learned else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.conv2(F.relu(self.conv1(F.relu(x))))
-        skip = self.shortcut(x)
-        if self.downsample:
-            h, skip = F.avg_pool2d(h, 2), F.avg_pool2d(skip, 2)
-        return h + skip
+from ganzoo.resblocks import UpBlock, discriminator_blocks, glorot
 
 
 class ResNetGenerator(nn.Module):
@@ -96,24 +41,21 @@ class ResNetGenerator(nn.Module):
         super().__init__()
         self.width = width
         self.project = glorot(nn.Linear(z_dim, width * 4 * 4))
-        self.blocks = nn.Sequential(*(UpBlock(width, width) for _ in range(3)))  # 4 -> 8 -> 16 -> 32
+        self.blocks = nn.ModuleList([UpBlock(width, width) for _ in range(3)])  # 4 -> 8 -> 16 -> 32
         self.norm = nn.BatchNorm2d(width)
         self.out = glorot(nn.Conv2d(width, channels, 3, padding=1))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.blocks(self.project(z).view(z.shape[0], self.width, 4, 4))
+        h = self.project(z).view(z.shape[0], self.width, 4, 4)
+        for block in self.blocks:
+            h = block(h)
         return torch.tanh(self.out(F.relu(self.norm(h))))
 
 
 class ResNetCritic(nn.Module):
     def __init__(self, channels: int, width: int = 128):
         super().__init__()
-        self.blocks = nn.Sequential(
-            OptimizedCriticBlock(channels, width),       # 32 -> 16
-            CriticBlock(width, width, downsample=True),   # 16 -> 8
-            CriticBlock(width, width, downsample=False),
-            CriticBlock(width, width, downsample=False),
-        )
+        self.blocks = discriminator_blocks(channels, width)
         self.out = glorot(nn.Linear(width, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
