@@ -16,6 +16,7 @@ from ganzoo.build import Prior, build_networks, load_data, network_info, resolve
 from ganzoo.checkpoint import Checkpoint, load_checkpoint, load_module_state
 from ganzoo.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config, validate
 from ganzoo.errors import GanzooError, RunDirError
+from ganzoo.ema import weights_name
 from ganzoo.evaluation import EVAL_SEED, evaluate
 from ganzoo.generation import (PICTURE_PER_CLASS, class_name, class_rows, default_picture_size, generate, real_points,
                                save_labelled_grid, save_picture, save_point_paths)
@@ -212,7 +213,7 @@ def restore_run(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
     use_ema = config.ema.enabled and not raw
     load_module_state(generator, checkpoint, "generator_ema" if use_ema else "generator", path)
     device = resolve_device("auto")
-    weights = f"ema (decay {config.ema.decay:g})" if use_ema else "raw"
+    weights = weights_name(config.ema.decay if use_ema else None)
     return RestoredRun(path, checkpoint, config, info, generator.to(device),
                        Prior(config.prior, config.z_dim, device, info.condition_classes), weights, zoo, data)
 

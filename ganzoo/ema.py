@@ -17,6 +17,11 @@ import torch
 from torch import nn
 
 
+def weights_name(decay: float | None) -> str:
+    """How metrics protocols and pictures name the weights used: ``raw``, or the average and its decay."""
+    return "raw" if decay is None else f"ema (decay {decay:g})"
+
+
 def ema_copy(generator: nn.Module) -> nn.Module:
     """A frozen copy of ``generator`` in eval mode, to be updated by :func:`update_ema`."""
     average = copy.deepcopy(generator).eval()

@@ -17,7 +17,7 @@ from ganzoo.build import (Prior, WithLabels, build_networks, build_objective, bu
 from ganzoo.checkpoint import load_checkpoint, load_module_state, load_optimizer_state, save_checkpoint
 from ganzoo.config import RunConfig
 from ganzoo.errors import CheckpointError, GanzooError, RunDirError, TrainingDiverged
-from ganzoo.ema import ema_copy, update_ema
+from ganzoo.ema import ema_copy, update_ema, weights_name
 from ganzoo.evaluation import can_evaluate, evaluate
 from ganzoo.generation import PICTURE_PER_CLASS, class_rows, default_picture_size, generate, real_points, save_picture
 from ganzoo.plugins import Zoo
@@ -80,7 +80,7 @@ class Trainer:
         self.objective = build_objective(config, zoo)
         self.opt_g = build_optimizer(config.optimizer_g, self.generator.parameters())
         self.opt_d = build_optimizer(config.optimizer_d, self.discriminator.parameters())
-        self.prior = Prior(config.prior, config.z_dim, self.device, info.num_classes if config.conditional else None)
+        self.prior = Prior(config.prior, config.z_dim, self.device, info.condition_classes)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 1)
         self.batches = BatchSampler(self.data.samples, config.batch_size, self.device, config.seed + 2,
                                     labelled=config.conditional)
@@ -97,7 +97,7 @@ class Trainer:
 
     @property
     def generator_weights(self) -> str:
-        return "raw" if self.generator_ema is None else f"ema (decay {self.config.ema.decay:g})"
+        return weights_name(None if self.generator_ema is None else self.config.ema.decay)
 
     # -- one step ----------------------------------------------------------
 
