@@ -126,10 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="compute the metrics that fit the run's data set",
                        description="Compute the metrics that fit the run's data set and print them with their "
-                                   "protocol. In a run directory, the record is also appended to metrics.jsonl.")
+                                   "protocol: the toy suite for 2D mixtures; FID, KID, precision/recall (and IS "
+                                   "where the Inception weights allow) through torch-fidelity for images "
+                                   "(docs/metrics.md). In a run directory, the record is also appended to "
+                                   "metrics.jsonl.")
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
     p.add_argument("--seed", type=seed, default=None, help="sampling seed (default: the protocol's)")
     p.add_argument("--raw", action="store_true", help="use the generator's last weights, not their moving average")
+    p.add_argument("--num-generated", type=two_or_more, default=None, metavar="N",
+                   help="images: generated samples (default the run's metrics.num_generated, 10000)")
+    p.add_argument("--num-reference", type=two_or_more, default=None, metavar="N",
+                   help="images: reference images, the first of the split (default the run's, all)")
+    p.add_argument("--reference-split", default=None, metavar="SPLIT",
+                   help="images: the data set's split to compare with (default the run's; e.g. test)")
     return parser
 
 

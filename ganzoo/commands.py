@@ -17,8 +17,8 @@ from ganzoo.checkpoint import Checkpoint, load_checkpoint, load_module_state
 from ganzoo.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config, validate
 from ganzoo.errors import GanzooError, RunDirError
 from ganzoo.ema import weights_name
-from ganzoo.evaluation import EVAL_SEED, evaluate
-from ganzoo.generation import (PICTURE_PER_CLASS, class_name, class_rows, default_picture_size, generate, real_points,
+from ganzoo.evaluation import EVAL_SEED, evaluate, reference_for
+from ganzoo.generation import (PICTURE_PER_CLASS, class_name, class_rows, default_picture_size, first_samples, generate,
                                save_labelled_grid, save_picture, save_point_paths)
 from ganzoo.interpolation import latent_paths
 from ganzoo.plugins import Zoo, get_zoo
@@ -126,10 +126,15 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    run = restore_run(args.run, get_zoo(), raw=args.raw)
+    zoo = get_zoo()
+    run = restore_run(args.run, zoo, raw=args.raw)
+    asked = {key: getattr(args, key) for key in ("num_generated", "num_reference", "reference_split")
+             if getattr(args, key) is not None}
+    config = run.config.model_copy(update={"metrics": run.config.metrics.model_copy(update=asked)})
     seed = EVAL_SEED if args.seed is None else args.seed
-    record = evaluate(run.generator, run.prior, run.data, step=run.checkpoint.step, dataset=run.config.dataset,
-                      provenance=run.checkpoint.provenance, seed=seed, generator_weights=run.weights)
+    record = evaluate(run.generator, run.prior, run.data, step=run.checkpoint.step, dataset=config.dataset,
+                      provenance=run.checkpoint.provenance, seed=seed, generator_weights=run.weights,
+                      reference=reference_for(config, zoo, run.data))
     print(format_metrics(record))
     print("protocol: " + json.dumps(record["protocol"], sort_keys=True))
     run_dir = rundir.run_dir_of(run.path)
@@ -152,7 +157,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def format_metrics(record: dict) -> str:
-    m = record["metrics"]
+    m, protocol = record["metrics"], record["protocol"]
+    if "fid" in m:
+        inception = "n/a (weights without logits)" if m["inception_score"] is None else f"{m['inception_score']:.3f}"
+        return (f"step {record['step']}: FID {m['fid']:.3f}, KID {m['kid']:.5f} ± {m['kid_std']:.5f}, "
+                f"precision {m['precision']:.3f}, recall {m['recall']:.3f}, IS {inception} "
+                f"({protocol['num_generated']} generated vs {protocol['num_reference']} reference images, "
+                f"{protocol['reference_split']} split)")
     kl = "n/a (no high-quality samples)" if m["reverse_kl"] is None else f"{m['reverse_kl']:.3f}"
     return (f"step {record['step']}: modes {m['modes']}/{m['num_modes']}, "
             f"high-quality {m['high_quality_pct']:.1f}%, reverse KL {kl} "
@@ -184,7 +195,7 @@ class RestoredRun:
         return self.loaded
 
     def real_points(self) -> torch.Tensor | None:
-        return None if self.info.is_image else real_points(self.data)
+        return None if self.info.is_image else first_samples(self.data)
 
     def title(self) -> str:
         return (f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.checkpoint.step}, "

@@ -46,6 +46,17 @@ class EmaConfig(StrictModel):
     start: int = Field(0, ge=0, description="generator steps before averaging starts (the copy follows G until then)")
 
 
+class MetricsConfig(StrictModel):
+    """How image runs are measured (FID, KID, precision/recall, IS) through torch-fidelity."""
+
+    num_generated: int = Field(10000, gt=1, description="generated samples per evaluation (published FIDs: 50,000)")
+    num_reference: int | None = Field(None, gt=1, description="reference images, the first of the split (default all)")
+    reference_split: str | None = Field(None, description="the data set's split to compare with (default the "
+                                                           "training split, e.g. 'test')")
+    inception_weights: Path | None = Field(None, description="a local torch-fidelity Inception weights file "
+                                                             "(.pth or .safetensors); see docs/metrics.md")
+
+
 class RunConfig(StrictModel):
     """One training run. Names refer to registered plugins (see ``ganzoo list``)."""
 
@@ -57,6 +68,7 @@ class RunConfig(StrictModel):
     dataset_options: dict[str, Any] = Field(default_factory=dict)
     conditional: bool = Field(False, description="class-conditional G and D (needs a labelled data set)")
     ema: EmaConfig = Field(default_factory=EmaConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     z_dim: int = Field(100, gt=0)
     prior: Literal["normal", "uniform"] = "normal"
     optimizer_g: OptimizerConfig = Field(default_factory=OptimizerConfig)
@@ -71,7 +83,9 @@ class RunConfig(StrictModel):
     out_dir: Path | None = Field(None, description="run directory; default runs/<gan>-<objective>-<dataset>-seed<seed>")
     log_every: int = Field(50, gt=0)
     sample_every: int = Field(1000, ge=0, description="0 disables periodic samples")
-    eval_every: int = Field(1000, ge=0, description="0 disables periodic evaluation")
+    eval_every: int | None = Field(None, ge=0, description=(
+        "generator steps between evaluations; 0: only at the end for 2D toy data, none for images. Default 1000 "
+        "for toy data and 0 for images, whose metrics take long on a CPU (measure them with 'ganzoo eval')"))
     checkpoint_every: int = Field(1000, gt=0)
 
     @field_validator("device")

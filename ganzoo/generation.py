@@ -152,10 +152,11 @@ def _pyplot():
     return plt
 
 
-def real_points(data: LoadedData, n: int = SCATTER_REAL_POINTS) -> torch.Tensor:
-    """The first ``n`` real samples, for drawing generated points over them."""
+def first_samples(data: LoadedData, limit: int | None = SCATTER_REAL_POINTS) -> torch.Tensor:
+    """The first ``limit`` samples of a data set (all if None), on the CPU, decoded if the set is lazy."""
     dataset = data.samples
     if isinstance(dataset, torch.utils.data.TensorDataset):
-        return dataset.tensors[0][:n].cpu()
-    items = [dataset[i] for i in range(min(n, len(dataset)))]
+        return dataset.tensors[0][:limit].cpu()
+    count = len(dataset) if limit is None else min(limit, len(dataset))  # type: ignore[arg-type]
+    items = [dataset[i] for i in range(count)]
     return torch.stack([item[0] if isinstance(item, (tuple, list)) else item for item in items])

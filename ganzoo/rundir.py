@@ -6,12 +6,15 @@
     <run>/metrics.jsonl                 evaluation records with their protocol
     <run>/samples/step-NNNNNNN.png      samples at intervals
     <run>/checkpoints/last.safetensors  the latest checkpoint
+    <run>/checkpoints/best.safetensors  image runs: the checkpoint of lowest FID so far
     <run>/diverged.json                 written if a logged loss stopped being finite
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,10 @@ PROVENANCE = "provenance.json"
 STATS = "stats.jsonl"
 METRICS = "metrics.jsonl"
 LAST_CHECKPOINT = Path("checkpoints") / "last.safetensors"
+BEST_CHECKPOINT = Path("checkpoints") / "best.safetensors"
 # Keys that may change when a run is resumed: they do not change what is trained.
-RESUMABLE_KEYS = {"steps", "device", "out_dir", "log_every", "sample_every", "eval_every", "checkpoint_every"}
+RESUMABLE_KEYS = {"steps", "device", "out_dir", "log_every", "sample_every", "eval_every", "checkpoint_every",
+                  "metrics"}
 RUN_FILES = (CONFIG, STATS, METRICS, DIVERGED, "checkpoints")
 
 
@@ -110,6 +115,19 @@ def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None
         raise RunDirError(f"{run_dir} has logs up to step {max(logged)} but no checkpoint ({LAST_CHECKPOINT}); "
                           "move it aside to train again")
     return None
+
+
+def fids(run_dir: Path) -> list[float]:
+    """The FIDs that training's own evaluations logged (not those of a later `ganzoo eval`)."""
+    return [r["metrics"]["fid"] for r in read_jsonl(run_dir / METRICS)
+            if "source" not in r and isinstance(r.get("metrics"), dict) and r["metrics"].get("fid") is not None]
+
+
+def keep_as_best(run_dir: Path) -> None:
+    """Copy the last checkpoint to the best one, atomically."""
+    partial = run_dir / BEST_CHECKPOINT.with_name(BEST_CHECKPOINT.name + ".partial")
+    shutil.copyfile(run_dir / LAST_CHECKPOINT, partial)
+    os.replace(partial, run_dir / BEST_CHECKPOINT)
 
 
 def mark_diverged(run_dir: Path, step: int, keys: list[str]) -> None:

@@ -18,11 +18,13 @@ from ganzoo.checkpoint import load_checkpoint, load_module_state, load_optimizer
 from ganzoo.config import RunConfig
 from ganzoo.errors import CheckpointError, GanzooError, RunDirError, TrainingDiverged
 from ganzoo.ema import ema_copy, update_ema, weights_name
-from ganzoo.evaluation import can_evaluate, evaluate
-from ganzoo.generation import PICTURE_PER_CLASS, class_rows, default_picture_size, generate, real_points, save_picture
+from ganzoo.evaluation import can_evaluate, evaluate, reference_for
+from ganzoo.generation import PICTURE_PER_CLASS, class_rows, default_picture_size, first_samples, generate, save_picture
 from ganzoo.plugins import Zoo
 
 PICTURE_SEED = 0
+TOY_EVAL_EVERY = 1000
+IMAGE_EVAL_EVERY = 0
 
 
 class BatchSampler:
@@ -85,6 +87,9 @@ class Trainer:
         self.batches = BatchSampler(self.data.samples, config.batch_size, self.device, config.seed + 2,
                                     labelled=config.conditional)
         self.provenance = provenance(config, zoo, self.device)
+        self.reference = reference_for(config, zoo, self.data)
+        self.eval_every = config.eval_every if config.eval_every is not None else (
+            IMAGE_EVAL_EVERY if self.data.info.is_image else TOY_EVAL_EVERY)
         self.step = 0
         self.saved_step = -1
         self.prepared = False
@@ -193,7 +198,7 @@ class Trainer:
                     self.save()
                 if self._due(self.config.sample_every):
                     self.save_samples()
-                if self._due(self.config.eval_every) and can_evaluate(self.data):
+                if self._due(self.eval_every) and can_evaluate(self.data):
                     self.evaluate()
         except TrainingDiverged:
             raise  # the weights are not finite: the last checkpoint is kept as it is
@@ -218,7 +223,8 @@ class Trainer:
             self.save()
         if not self.picture_path().is_file():
             self.save_samples()
-        if can_evaluate(self.data) and (self.last_eval is None or self.last_eval["step"] != self.step):
+        final = can_evaluate(self.data) and (self.eval_every > 0 or not self.data.info.is_image)
+        if final and (self.last_eval is None or self.last_eval["step"] != self.step):
             self.evaluate()
 
     def _write_run_files(self) -> None:
@@ -244,10 +250,16 @@ class Trainer:
     # -- outputs -----------------------------------------------------------
 
     def evaluate(self) -> dict[str, Any]:
+        """Measure the sampling weights; an image run also keeps its checkpoint of lowest FID as best."""
         self.last_eval = evaluate(self.sampling_generator, self.prior, self.data, step=self.step,
                                   dataset=self.config.dataset, provenance=self.provenance,
-                                  generator_weights=self.generator_weights)
+                                  generator_weights=self.generator_weights, reference=self.reference)
         rundir.append_jsonl(self.run_dir / rundir.METRICS, self.last_eval)
+        fid = self.last_eval["metrics"].get("fid")
+        if fid is not None and fid <= min(rundir.fids(self.run_dir), default=fid):
+            if self.saved_step != self.step:
+                self.save()
+            rundir.keep_as_best(self.run_dir)
         return self.last_eval
 
     def picture_path(self) -> Path:
@@ -261,7 +273,7 @@ class Trainer:
         samples = generate(self.sampling_generator, self.prior, count, PICTURE_SEED, labels)
         title = (f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.step}, "
                  f"{self.generator_weights} weights")
-        points = None if self.data.info.is_image else real_points(self.data)
+        points = None if self.data.info.is_image else first_samples(self.data)
         save_picture(samples, self.data.info, path, title, rows, points)
         return path
 

