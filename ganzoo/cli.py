@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from ganzoo import __version__
+from ganzoo.config import MIN_SAMPLES
 from ganzoo.errors import GanzooError
 from ganzoo.plugins import PluginLoadWarning, env_flag
 
@@ -60,6 +61,10 @@ def two_or_more(text: str) -> int:
     return positive(text, least=2)
 
 
+def enough_samples(text: str) -> int:
+    return positive(text, least=MIN_SAMPLES)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ganzoo", description="A plugin-based GAN zoo: one runner, one metric protocol, every GAN.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -95,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "e.g. --set steps=500 --set optimizer_g.lr=1e-4 --set optimizer_g.betas=[0.0,0.9]")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in out_dir from its last checkpoint (start it if out_dir is empty); "
-                        "only steps, device, out_dir and the intervals may differ")
+                        "only steps (unless lr_decay is set), device, out_dir, the intervals and [metrics] may "
+                        "differ")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("sample", help="write samples of a trained generator as a picture",
@@ -133,12 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
     p.add_argument("--seed", type=seed, default=None, help="sampling seed (default: the protocol's)")
     p.add_argument("--raw", action="store_true", help="use the generator's last weights, not their moving average")
-    p.add_argument("--num-generated", type=two_or_more, default=None, metavar="N",
+    p.add_argument("--num-generated", type=enough_samples, default=None, metavar="N",
                    help="images: generated samples (default the run's metrics.num_generated, 10000)")
-    p.add_argument("--num-reference", type=two_or_more, default=None, metavar="N",
+    p.add_argument("--num-reference", type=enough_samples, default=None, metavar="N",
                    help="images: reference images, the first of the split (default the run's, all)")
     p.add_argument("--reference-split", default=None, metavar="SPLIT",
                    help="images: the data set's split to compare with (default the run's; e.g. test)")
+    p.add_argument("--inception-weights", type=Path, default=None, metavar="FILE",
+                   help="images: Inception weights (a torch-fidelity .pth or .safetensors, or 'torch-fidelity'); "
+                        "default: the run's metrics.inception_weights, $GANZOO_INCEPTION_WEIGHTS, the offline copy")
     return parser
 
 

@@ -128,8 +128,8 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     zoo = get_zoo()
     run = restore_run(args.run, zoo, raw=args.raw)
-    asked = {key: getattr(args, key) for key in ("num_generated", "num_reference", "reference_split")
-             if getattr(args, key) is not None}
+    asked = {key: getattr(args, key) for key in ("num_generated", "num_reference", "reference_split",
+                                                 "inception_weights") if getattr(args, key) is not None}
     config = run.config.model_copy(update={"metrics": run.config.metrics.model_copy(update=asked)})
     seed = EVAL_SEED if args.seed is None else args.seed
     record = evaluate(run.generator, run.prior, run.data, step=run.checkpoint.step, dataset=config.dataset,

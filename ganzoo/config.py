@@ -46,11 +46,17 @@ class EmaConfig(StrictModel):
     start: int = Field(0, ge=0, description="generator steps before averaging starts (the copy follows G until then)")
 
 
+# precision/recall take each sample's k-th nearest neighbour (k = 3) among the others
+MIN_SAMPLES = 4
+
+
 class MetricsConfig(StrictModel):
     """How image runs are measured (FID, KID, precision/recall, IS) through torch-fidelity."""
 
-    num_generated: int = Field(10000, gt=1, description="generated samples per evaluation (published FIDs: 50,000)")
-    num_reference: int | None = Field(None, gt=1, description="reference images, the first of the split (default all)")
+    num_generated: int = Field(10000, ge=MIN_SAMPLES, description="generated samples per evaluation "
+                                                                   "(published FIDs: 50,000)")
+    num_reference: int | None = Field(None, ge=MIN_SAMPLES, description="reference images, the first of the split "
+                                                                         "(default all)")
     reference_split: str | None = Field(None, description="the data set's split to compare with (default the "
                                                            "training split, e.g. 'test')")
     inception_weights: Path | None = Field(None, description="a local torch-fidelity Inception weights file "

@@ -11,12 +11,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import nn
 
 from ganzoo.build import Prior, load_data
 from ganzoo.config import MetricsConfig, RunConfig, validate
 from ganzoo.errors import GanzooError
-from ganzoo.generation import first_samples, generate
+from ganzoo.generation import generate
 from ganzoo.metrics.toy import HIGH_QUALITY_STDS, TOY_NUM_SAMPLES, toy_metrics
 from ganzoo.plugins import Zoo
 from ganzoo.specs import LoadedData
@@ -35,6 +36,22 @@ class Reference:
     data: LoadedData
     split: str
     settings: MetricsConfig
+    decoded: torch.Tensor | None = None
+
+    def pixels(self) -> torch.Tensor:
+        """The reference images as uint8, decoded once per run (image by image for a lazy set, to keep memory
+        at one byte a pixel)."""
+        if self.decoded is None:
+            from ganzoo.metrics.fidelity import to_uint8
+
+            samples, limit = self.data.samples, self.settings.num_reference
+            if isinstance(samples, torch.utils.data.TensorDataset):
+                self.decoded = to_uint8(samples.tensors[0][:limit].cpu())
+            else:
+                count = len(samples) if limit is None else min(limit, len(samples))  # type: ignore[arg-type]
+                items = (samples[index] for index in range(count))
+                self.decoded = torch.stack([to_uint8(_image_of(item).unsqueeze(0))[0] for item in items])
+        return self.decoded
 
 
 def reference_for(config: RunConfig, zoo: Zoo, data: LoadedData) -> Reference | None:
@@ -78,12 +95,16 @@ def _toy_record(generator: nn.Module, prior: Prior, data: LoadedData, dataset: s
 
 def _image_record(generator: nn.Module, prior: Prior, reference: Reference, dataset: str,
                   seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    from ganzoo.metrics.fidelity import fidelity_metrics, to_uint8
+    from ganzoo.metrics.fidelity import fidelity_metrics
     from ganzoo.metrics.inception import resolve_weights
 
     settings = reference.settings
-    pixels = to_uint8(first_samples(reference.data, settings.num_reference))
     weights = resolve_weights(settings.inception_weights)
-    metrics, protocol = fidelity_metrics(generator, prior, pixels, num_generated=settings.num_generated, seed=seed,
+    metrics, protocol = fidelity_metrics(generator, prior, reference.pixels(), num_generated=settings.num_generated,
+                                         seed=seed,
                                          weights=weights, reference_name=f"{dataset}-{reference.split}")
     return metrics, {"dataset": dataset, "reference_split": reference.split, **protocol}
+
+
+def _image_of(item: Any) -> torch.Tensor:
+    return item[0] if isinstance(item, (tuple, list)) else item

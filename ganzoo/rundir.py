@@ -117,10 +117,15 @@ def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None
     return None
 
 
-def fids(run_dir: Path) -> list[float]:
-    """The FIDs that training's own evaluations logged (not those of a later `ganzoo eval`)."""
+def fids(run_dir: Path, protocol: dict[str, Any]) -> list[float]:
+    """The FIDs training's own evaluations logged under ``protocol`` (its checkpoint step aside): FIDs from other
+    sample counts, references or weights do not compare, and a later `ganzoo eval` does not count."""
+    def same(other: Any) -> bool:
+        return isinstance(other, dict) and {**other, "checkpoint_step": None} == {**protocol, "checkpoint_step": None}
+
     return [r["metrics"]["fid"] for r in read_jsonl(run_dir / METRICS)
-            if "source" not in r and isinstance(r.get("metrics"), dict) and r["metrics"].get("fid") is not None]
+            if "source" not in r and same(r.get("protocol")) and isinstance(r.get("metrics"), dict)
+            and r["metrics"].get("fid") is not None]
 
 
 def keep_as_best(run_dir: Path) -> None:

