@@ -18,8 +18,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo.datasets.common import (DOWNLOAD_HINT, ROOT_HINT, ImageFiles, LazyImages, data_root, in_memory_field,
-                                    lazy_samples, loaded, missing_files, one_line, resolution_field, root_field)
+from ganzoo.datasets.common import (DOWNLOAD_HINT, ROOT_HINT, ImageFiles, LazyImages, data_root, downloading,
+                                    in_memory_field, lazy_samples, loaded, missing_files, one_line, resolution_field,
+                                    root_field)
 from ganzoo.errors import GanzooError
 from ganzoo.specs import DatasetSpec, LoadedData, Options
 
@@ -91,10 +92,8 @@ def load_celeba(options: CelebaOptions) -> LoadedData:
 def _download(root: Path) -> None:
     from torchvision.datasets import CelebA
 
-    try:
+    with downloading("celeba", root / TORCHVISION_FOLDER):  # also no gdown, or Google Drive's quota
         CelebA(str(root), split="all", target_type=[], download=True)
-    except Exception as exc:  # no network, no gdown, Google Drive's quota: say so in one line
-        raise GanzooError(f"celeba: download into {root / TORCHVISION_FOLDER} failed ({one_line(exc)})") from None
 
 
 CELEBA_DATASETS = [

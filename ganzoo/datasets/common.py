@@ -9,7 +9,8 @@ to the training device) or as a :class:`LazyImages` that decodes on access.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -67,14 +68,21 @@ def missing_files(dataset: str, missing: Sequence[str], looked_in: Sequence[Path
     return GanzooError(f"{dataset}: {what} not found in {where}; {', or '.join(remedies)}")
 
 
+@contextmanager
+def downloading(dataset: str, into: Path) -> Iterator[None]:
+    """Any failure of the download inside (no network, a proxy error, a bad checksum, a full disk) as one line."""
+    try:
+        yield
+    except Exception as exc:
+        raise GanzooError(f"{dataset}: download into {into} failed ({one_line(exc)})") from None
+
+
 def download_archive(dataset: str, source: Any, root: Path) -> None:
     """Fetch and unpack ``source.url`` (a torchvision data set class: url, filename, tgz_md5) into ``root``."""
     from torchvision.datasets.utils import download_and_extract_archive
 
-    try:
+    with downloading(dataset, root):
         download_and_extract_archive(source.url, str(root), filename=source.filename, md5=source.tgz_md5)
-    except Exception as exc:  # no network, a proxy error, a bad checksum, a full disk: say so in one line
-        raise GanzooError(f"{dataset}: download into {root} failed ({one_line(exc)})") from None
 
 
 def decode_image(data: bytes | Path, mode: str, where: str) -> torch.Tensor:

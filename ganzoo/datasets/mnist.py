@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import Field
 
 from ganzoo.datasets.common import (DOWNLOAD, DOWNLOAD_HINT, ROOT_HINT, array_samples, check_labels, data_root,
-                                    in_memory_field, loaded, missing_files, one_line, resolution_field, root_field)
+                                    downloading, in_memory_field, loaded, missing_files, resolution_field, root_field)
 from ganzoo.datasets.idx import read_idx
 from ganzoo.errors import GanzooError
 from ganzoo.specs import DatasetSpec, LoadedData, Options
@@ -91,10 +91,8 @@ def _download(source: IdxSource, root: Path, split: str) -> Path:
     import torchvision.datasets
 
     dataset_class = getattr(torchvision.datasets, source.torchvision_class)
-    try:
+    with downloading(source.name, root):
         dataset = dataset_class(str(root), train=split == "train", download=True)
-    except Exception as exc:  # no network, a proxy error, a full disk: say so in one line
-        raise GanzooError(f"{source.name}: download into {root} failed ({one_line(exc)})") from None
     return Path(dataset.raw_folder)
 
 
