@@ -18,8 +18,8 @@ from ganzoo.config import RunConfig, deep_merge, parse_overrides, read_toml, res
 from ganzoo.errors import GanzooError, RunDirError
 from ganzoo.ema import weights_name
 from ganzoo.evaluation import EVAL_SEED, evaluate, reference_for
-from ganzoo.generation import (PICTURE_PER_CLASS, class_name, class_rows, default_picture_size, first_samples, generate,
-                               save_labelled_grid, save_picture, save_point_paths)
+from ganzoo.generation import (class_name, class_rows, first_samples, generate, picture_plan, save_labelled_grid,
+                               save_picture, save_point_paths)
 from ganzoo.interpolation import latent_paths
 from ganzoo.plugins import Zoo, get_zoo
 from ganzoo.specs import DataInfo, LoadedData
@@ -92,8 +92,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     _check_picture_path(args.output)
     run = restore_run(args.run, get_zoo(), raw=args.raw)
     classes = _chosen_classes(run, args.classes)
-    labels = None if classes is None else class_rows(classes, args.num or PICTURE_PER_CLASS)
-    count = len(labels) if labels is not None else args.num or default_picture_size(run.info, run.prior)
+    labels, count = picture_plan(run.info, classes, args.num)
     samples = generate(run.generator, run.prior, count, args.seed, labels)
     output = args.output or run.default_output("sample")
     save_picture(samples, run.info, output, run.title(), classes, run.real_points())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -17,9 +17,12 @@ from torch import nn
 from ganzoo.build import Prior, load_data
 from ganzoo.config import MetricsConfig, RunConfig, validate
 from ganzoo.errors import GanzooError
-from ganzoo.generation import generate
+from ganzoo.generation import first_samples, generate
 from ganzoo.metrics.toy import HIGH_QUALITY_STDS, TOY_NUM_SAMPLES, toy_metrics
 from ganzoo.plugins import Zoo
+
+if TYPE_CHECKING:
+    from ganzoo.metrics.inception import InceptionWeights
 from ganzoo.specs import LoadedData
 
 EVAL_SEED = 12345
@@ -37,6 +40,7 @@ class Reference:
     split: str
     settings: MetricsConfig
     decoded: torch.Tensor | None = None
+    weights: InceptionWeights | None = None
 
     def pixels(self) -> torch.Tensor:
         """The reference images as uint8, decoded once per run (image by image for a lazy set, to keep memory
@@ -44,14 +48,16 @@ class Reference:
         if self.decoded is None:
             from ganzoo.metrics.fidelity import to_uint8
 
-            samples, limit = self.data.samples, self.settings.num_reference
-            if isinstance(samples, torch.utils.data.TensorDataset):
-                self.decoded = to_uint8(samples.tensors[0][:limit].cpu())
-            else:
-                count = len(samples) if limit is None else min(limit, len(samples))  # type: ignore[arg-type]
-                items = (samples[index] for index in range(count))
-                self.decoded = torch.stack([to_uint8(_image_of(item).unsqueeze(0))[0] for item in items])
+            self.decoded = first_samples(self.data, self.settings.num_reference, to_uint8)
         return self.decoded
+
+    def inception_weights(self) -> InceptionWeights:
+        """The Inception weights of the metrics settings, found (and hashed) once per run."""
+        if self.weights is None:
+            from ganzoo.metrics.inception import resolve_weights
+
+            self.weights = resolve_weights(self.settings.inception_weights)
+        return self.weights
 
 
 def reference_for(config: RunConfig, zoo: Zoo, data: LoadedData) -> Reference | None:
@@ -96,15 +102,10 @@ def _toy_record(generator: nn.Module, prior: Prior, data: LoadedData, dataset: s
 def _image_record(generator: nn.Module, prior: Prior, reference: Reference, dataset: str,
                   seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
     from ganzoo.metrics.fidelity import fidelity_metrics
-    from ganzoo.metrics.inception import resolve_weights
 
-    settings = reference.settings
-    weights = resolve_weights(settings.inception_weights)
-    metrics, protocol = fidelity_metrics(generator, prior, reference.pixels(), num_generated=settings.num_generated,
-                                         seed=seed,
-                                         weights=weights, reference_name=f"{dataset}-{reference.split}")
+    metrics, protocol = fidelity_metrics(generator, prior, reference.pixels(),
+                                         num_generated=reference.settings.num_generated, seed=seed,
+                                         weights=reference.inception_weights(),
+                                         reference_name=f"{dataset}-{reference.split}")
     return metrics, {"dataset": dataset, "reference_split": reference.split, **protocol}
 
-
-def _image_of(item: Any) -> torch.Tensor:
-    return item[0] if isinstance(item, (tuple, list)) else item

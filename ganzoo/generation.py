@@ -54,11 +54,15 @@ def class_rows(classes: list[int], per_class: int) -> torch.Tensor:
     return torch.tensor(classes, dtype=torch.long).repeat_interleave(per_class)
 
 
-def default_picture_size(info: DataInfo, prior: Prior) -> int:
-    """Samples in a picture: points in a scatter, images in a grid, or images per class in a labelled grid."""
-    if not info.is_image:
-        return PICTURE_POINTS
-    return PICTURE_PER_CLASS if prior.num_classes is not None else PICTURE_IMAGES
+def picture_plan(info: DataInfo, classes: list[int] | None,
+                 num: int | None = None) -> tuple[torch.Tensor | None, int]:
+    """The labels and the number of samples of a picture: ``num`` (default 8) per class, one row per entry of
+    ``classes``, for a conditional generator (``classes`` set); else ``num`` samples (default 1000 points or
+    64 images)."""
+    if classes is not None:
+        labels = class_rows(classes, num or PICTURE_PER_CLASS)
+        return labels, len(labels)
+    return None, num or (PICTURE_IMAGES if info.is_image else PICTURE_POINTS)
 
 
 def save_picture(samples: torch.Tensor, info: DataInfo, path: Path, title: str = "",
@@ -152,11 +156,14 @@ def _pyplot():
     return plt
 
 
-def first_samples(data: LoadedData, limit: int | None = SCATTER_REAL_POINTS) -> torch.Tensor:
-    """The first ``limit`` samples of a data set (all if None), on the CPU, decoded if the set is lazy."""
+def first_samples(data: LoadedData, limit: int | None = SCATTER_REAL_POINTS,
+                  convert: Callable[[torch.Tensor], torch.Tensor] = lambda batch: batch) -> torch.Tensor:
+    """The first ``limit`` samples of a data set (all if None), on the CPU, passed through ``convert`` (a batch
+    function); a lazy set is decoded and converted sample by sample, so only converted samples are held."""
     dataset = data.samples
     if isinstance(dataset, torch.utils.data.TensorDataset):
-        return dataset.tensors[0][:limit].cpu()
+        return convert(dataset.tensors[0][:limit].cpu())
     count = len(dataset) if limit is None else min(limit, len(dataset))  # type: ignore[arg-type]
-    items = [dataset[i] for i in range(count)]
-    return torch.stack([item[0] if isinstance(item, (tuple, list)) else item for item in items])
+    items = (dataset[i] for i in range(count))
+    return torch.stack([convert((item[0] if isinstance(item, (tuple, list)) else item).unsqueeze(0))[0]
+                        for item in items])

@@ -71,15 +71,15 @@ def read_json_object(path: Path) -> dict[str, Any]:
     return value
 
 
-def config_differences(stored: dict[str, Any], config: RunConfig) -> list[str]:
-    """Keys, other than the resumable ones, on which a stored config and ``config`` disagree.
+def resumable_keys(config: RunConfig) -> set[str]:
+    """The keys a resumed run may change; not ``steps`` under a learning-rate decay, whose schedule hangs on it."""
+    return RESUMABLE_KEYS - ({"steps"} if config.lr_decay != "none" else set())
 
-    ``steps`` is not resumable under a learning-rate decay: the schedule of the steps already trained hangs on it.
-    """
-    wanted = config.model_dump(mode="json")
-    fixed = {"steps"} if config.lr_decay != "none" else set()
-    return sorted(k for k in set(stored) | set(wanted)
-                  if (k not in RESUMABLE_KEYS or k in fixed) and stored.get(k) != wanted.get(k))
+
+def config_differences(stored: dict[str, Any], config: RunConfig) -> list[str]:
+    """Keys, other than the resumable ones, on which a stored config and ``config`` disagree."""
+    wanted, free = config.model_dump(mode="json"), resumable_keys(config)
+    return sorted(k for k in set(stored) | set(wanted) if k not in free and stored.get(k) != wanted.get(k))
 
 
 def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None:
@@ -97,9 +97,8 @@ def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None
                           "move it aside or choose another out_dir")
     differ = config_differences(read_json_object(run_dir / CONFIG), config)
     if differ:
-        keys = sorted(RESUMABLE_KEYS - ({"steps"} if config.lr_decay != "none" else set()))
         raise RunDirError(f"{run_dir} holds a different run (its config differs in: {', '.join(differ)}); "
-                          f"a resumed run may change only {', '.join(keys)}")
+                          f"a resumed run may change only {', '.join(sorted(resumable_keys(config)))}")
     if (run_dir / DIVERGED).is_file():
         step = read_json_object(run_dir / DIVERGED).get("step", 0)
         raise TrainingDiverged(f"{run_dir} diverged at step {step} (see {DIVERGED}); the same settings diverge "

@@ -19,7 +19,7 @@ from ganzoo.config import RunConfig
 from ganzoo.errors import CheckpointError, GanzooError, RunDirError, TrainingDiverged
 from ganzoo.ema import ema_copy, update_ema, weights_name
 from ganzoo.evaluation import can_evaluate, evaluate, reference_for
-from ganzoo.generation import PICTURE_PER_CLASS, class_rows, default_picture_size, first_samples, generate, save_picture
+from ganzoo.generation import first_samples, generate, picture_plan, save_picture
 from ganzoo.plugins import Zoo
 
 PICTURE_SEED = 0
@@ -87,7 +87,7 @@ class Trainer:
         self.batches = BatchSampler(self.data.samples, config.batch_size, self.device, config.seed + 2,
                                     labelled=config.conditional)
         self.provenance = provenance(config, zoo, self.device)
-        self.reference = reference_for(config, zoo, self.data)
+        self.reference = reference_for(config, zoo, self.data)  # at start-up, so a bad reference_split stops no run
         self.eval_every = config.eval_every if config.eval_every is not None else (
             IMAGE_EVAL_EVERY if self.data.info.is_image else TOY_EVAL_EVERY)
         self.step = 0
@@ -268,8 +268,7 @@ class Trainer:
     def save_samples(self) -> Path:
         path = self.picture_path()
         rows = None if self.prior.num_classes is None else list(range(self.prior.num_classes))
-        labels = None if rows is None else class_rows(rows, PICTURE_PER_CLASS)
-        count = default_picture_size(self.data.info, self.prior) if labels is None else len(labels)
+        labels, count = picture_plan(self.data.info, rows)
         samples = generate(self.sampling_generator, self.prior, count, PICTURE_SEED, labels)
         title = (f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.step}, "
                  f"{self.generator_weights} weights")

@@ -89,11 +89,6 @@ class ReferenceImages(torch.utils.data.Dataset):
         return self.pixels[index]
 
 
-def reference_pixels(images: torch.Tensor, limit: int | None) -> torch.Tensor:
-    """The first ``limit`` (all if None) reference images, as uint8 with three channels."""
-    return to_uint8(images[:limit])
-
-
 def content_hash(pixels: torch.Tensor) -> str:
     """SHA-256 of the reference pixels and their shape: any changed image changes it."""
     digest = hashlib.sha256(json.dumps(list(pixels.shape)).encode())
