@@ -16,6 +16,25 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrizations
 
+from ganzoo.specs import DataInfo
+
+
+def square_side(info: DataInfo, gan: str, sides: tuple[int, ...]) -> int:
+    """The side of the square images ``info`` describes, if ``gan`` serves it; else a ``ValueError`` that says
+    which ``dataset_options.resolution`` to set (the core turns it into a one-line config error)."""
+    if not info.is_image:
+        raise ValueError(f"{gan} serves images, not data of shape {info.shape}")
+    side = info.shape[1]
+    if info.shape[2] == side and side in sides:
+        return side
+    if len(sides) == 1:
+        (only,) = sides
+        raise ValueError(f"{gan} serves {only}x{only} images only (got shape {info.shape}); "
+                         f"set dataset_options.resolution = {only}")
+    sizes = ", ".join(f"{s}x{s}" for s in sides)
+    raise ValueError(f"{gan} serves square images of {sizes} (got shape {info.shape}); "
+                     f"set dataset_options.resolution to one of {', '.join(map(str, sides))}")
+
 
 def check_labels(labels: torch.Tensor | None, num_classes: int | None, network: str) -> None:
     """Refuse labels given to an unconditional network, or missing from a conditional one.

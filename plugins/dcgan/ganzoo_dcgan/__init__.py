@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo.layers import square_side
 from ganzoo_dcgan.models import START_SIDE, DCGANDiscriminator, DCGANGenerator, init_weights
 
 CITATION = ("Radford, Metz and Chintala 2015, Unsupervised Representation Learning with Deep Convolutional "
@@ -17,20 +18,8 @@ class DCGANOptions(Options):
     d_channels: int = Field(64, gt=0, description="discriminator width: channels of its first layer, doubling inwards")
 
 
-def image_side(info: DataInfo) -> int:
-    """The side of the square images dcgan serves; ValueError for anything else."""
-    shape = info.shape
-    if not info.is_image:
-        raise ValueError(f"dcgan serves images, not data of shape {shape}")
-    if shape[1] != shape[2] or shape[1] not in SIDES:
-        sizes = ", ".join(f"{side}x{side}" for side in SIDES)
-        raise ValueError(f"dcgan serves square images of {sizes} (got shape {shape}); "
-                         f"set dataset_options.resolution to one of {', '.join(map(str, SIDES))}")
-    return shape[1]
-
-
 def build_dcgan(info: DataInfo, z_dim: int, options: DCGANOptions):
-    image_side(info)
+    square_side(info, "dcgan", SIDES)
     num_classes = info.condition_classes
     generator = DCGANGenerator(z_dim, info.shape, options.g_channels, num_classes)
     discriminator = DCGANDiscriminator(info.shape, options.d_channels, num_classes)

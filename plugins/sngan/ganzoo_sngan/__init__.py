@@ -23,6 +23,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo.layers import square_side
 from ganzoo_sngan.cnn import CNNDiscriminator, CNNGenerator
 from ganzoo_sngan.resnet import ResNetDiscriminator, ResNetGenerator
 
@@ -60,11 +61,7 @@ class ResNetOptions(Options):
 
 def check_image(info: DataInfo, name: str) -> int:
     """The images' channel count; ValueError unless they are 32x32."""
-    if not info.is_image:
-        raise ValueError(f"{name} serves images, not data of shape {info.shape}")
-    if info.shape[1:] != (SIDE, SIDE):
-        raise ValueError(f"{name} serves 32x32 images only (got shape {info.shape}); "
-                         "set dataset_options.resolution = 32")
+    square_side(info, name, (SIDE,))
     return info.shape[0]
 
 

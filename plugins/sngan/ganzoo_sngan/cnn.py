@@ -34,7 +34,6 @@ from torch import nn
 from ganzoo.layers import ProjectionHead, batch_norm_2d, check_labels
 from ganzoo_sngan.spectral import spectral_normalize
 
-SIDE = 32
 START = 4  # side of G's first map and D's last: 32 / 2^3
 LEAKY_SLOPE = 0.1
 

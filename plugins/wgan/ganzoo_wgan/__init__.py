@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, hookimpl
+from ganzoo.layers import square_side
 from ganzoo_wgan.models import MLPCritic, MLPGenerator
 from ganzoo_wgan.objectives import GradientPenalty, WeightClipping
 from ganzoo_wgan.resnet import ResNetCritic, ResNetGenerator
@@ -56,11 +57,7 @@ def build_mlp_pair(info: DataInfo, z_dim: int, options: MLPOptions):
 
 
 def build_resnet_pair(info: DataInfo, z_dim: int, options: ResNetOptions):
-    if not info.is_image:
-        raise ValueError(f"wgan-gp-resnet serves images, not data of shape {info.shape}")
-    if info.shape[1:] != (32, 32):
-        raise ValueError(f"wgan-gp-resnet serves 32x32 images only (got shape {info.shape}); "
-                         "set dataset_options.resolution = 32")
+    square_side(info, "wgan-gp-resnet", (32,))
     if info.conditional:
         raise ValueError("wgan-gp-resnet has no class-conditional variant (the paper's conditional model is an "
                          "AC-GAN); use sngan-resnet for conditional runs, or set conditional = false")
