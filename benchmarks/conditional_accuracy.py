@@ -17,10 +17,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ganzoo.commands import restore_run
-from ganzoo.config import RunConfig
-from ganzoo.generation import class_rows, generate
-from ganzoo.plugins import get_zoo
+from ganzoo.cli.commands import restore_run
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.sampling.generation import class_rows, generate
+from ganzoo.training.config import RunConfig
 
 
 def classifier(channels: int, side: int, classes: int) -> nn.Module:

@@ -15,9 +15,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from ganzoo.bench import run_toy_bench
+from ganzoo.bench.toy import run_toy_bench
 from ganzoo.errors import GanzooError
-from ganzoo.plugins import get_zoo
+from ganzoo.registry.discovery import get_zoo
 
 
 def main() -> int:

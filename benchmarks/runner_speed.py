@@ -14,9 +14,9 @@ import time
 
 import torch
 
-from ganzoo.config import resolve_config
-from ganzoo.plugins import get_zoo
-from ganzoo.runner import Trainer
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.training.config import resolve_config
+from ganzoo.training.trainer import Trainer
 
 
 def main() -> None:

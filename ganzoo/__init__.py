@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganzoo.hookspecs import hookimpl, hookspec
-from ganzoo.objective import Objective
-from ganzoo.specs import (DataInfo, DatasetSpec, GanSpec, GaussianMixture, LoadedData, NoOptions, ObjectiveSpec,
-                          Options)
+from ganzoo.api.hookspecs import hookimpl, hookspec
+from ganzoo.api.objective import Objective
+from ganzoo.api.options import NoOptions, Options
+from ganzoo.api.specs import DataInfo, DatasetSpec, GanSpec, GaussianMixture, LoadedData, ObjectiveSpec
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "DataInfo", "DatasetSpec", "GanSpec", "GaussianMixture", "LoadedData", "NoOptions", "Objective",
@@ -26,7 +26,7 @@ __all__ = [
 
 
 def _zoo():
-    from ganzoo.plugins import get_zoo
+    from ganzoo.registry.discovery import get_zoo
 
     return get_zoo()
 

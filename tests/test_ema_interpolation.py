@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from conftest import toy_run
-from ganzoo import rundir
-from ganzoo.checkpoint import load_checkpoint
 from ganzoo.cli import main
-from ganzoo.config import resolve_config
-from ganzoo.interpolation import latent_paths, linear_path, slerp_path
-from ganzoo.plugins import get_zoo
-from ganzoo.runner import Trainer
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.sampling.interpolation import latent_paths, linear_path, slerp_path
+from ganzoo.training import rundir
+from ganzoo.training.checkpoint import load_checkpoint
+from ganzoo.training.config import resolve_config
+from ganzoo.training.trainer import Trainer
 
 
 def make_trainer(raw: dict) -> Trainer:

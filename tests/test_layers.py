@@ -60,7 +60,8 @@ def test_conditional_batch_norm_uses_running_statistics_in_eval_mode():
     variances = torch.stack([b.var(dim=(0, 2, 3), unbiased=True) for b in batches]).mean(0)
     x = torch.randn(4, 2, 4, 4)
     normalised = (x - means[None, :, None, None]) / torch.sqrt(variances[None, :, None, None] + 1e-5)
-    expected = torch.tensor([2.0, -1.0])[None, :, None, None] * normalised + torch.tensor([0.5, 0.25])[None, :, None, None]
+    gain, bias = torch.tensor([2.0, -1.0])[None, :, None, None], torch.tensor([0.5, 0.25])[None, :, None, None]
+    expected = gain * normalised + bias
     assert torch.allclose(layer(x, torch.full((4,), 2)), expected, atol=1e-5)
 
 
@@ -103,7 +104,7 @@ def test_spectrally_normalised_projection_head_uses_unit_norm_psi_and_embedding(
     torch.manual_seed(3)
     head = ProjectionHead(features=8, num_classes=4, spectral_norm=True)
     for _ in range(100):  # each access in training mode runs one power iteration
-        head.linear.weight, head.embed.weight
+        _ = head.linear.weight, head.embed.weight
     head.eval()
     w, V = head.linear.weight.detach(), head.embed.weight.detach()
     assert torch.linalg.matrix_norm(w, ord=2).item() == pytest.approx(1.0, abs=1e-3)

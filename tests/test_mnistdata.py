@@ -10,12 +10,12 @@ import torch
 
 import ganzoo
 from conftest import toy_run
-from ganzoo.config import resolve_config
 from ganzoo.datasets.idx import read_idx
 from ganzoo.datasets.mnist import DEBIAN_FASHION
 from ganzoo.errors import GanzooError
-from ganzoo.plugins import get_zoo
-from ganzoo.runner import Trainer
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.training.config import resolve_config
+from ganzoo.training.trainer import Trainer
 
 
 def write_idx(path, array: torch.Tensor, gz: bool) -> None:

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from conftest import toy_run
-from ganzoo import rundir
-from ganzoo.config import resolve_config
-from ganzoo.plugins import get_zoo
-from ganzoo.runner import Trainer
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.training import rundir
+from ganzoo.training.config import resolve_config
+from ganzoo.training.trainer import Trainer
 
 EXPECTED = {"minimax", "nonsaturating", "wgan", "wgan-gp", "hinge", "lsgan", "lsgan-pearson"} | {
     f"fgan-{d}" for d in ("kl", "reverse-kl", "pearson", "neyman", "hellinger", "jeffrey", "js", "gan", "tv")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ganzoo.errors import PluginError, UnknownNameError
-from ganzoo.plugins import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, PluginLoadWarning, Zoo
+from ganzoo.registry.discovery import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, PluginLoadWarning, Zoo
 
 DEMO_PLUGIN = """
 from torch import nn

@@ -8,10 +8,10 @@ import torch
 from torch import nn
 
 import ganzoo
-from ganzoo.config import resolve_config
 from ganzoo.layers import ConditionalBatchNorm2d
-from ganzoo.plugins import get_zoo
-from ganzoo.resblocks import DownBlock, OptimizedDownBlock, UpBlock
+from ganzoo.layers.resblocks import DownBlock, OptimizedDownBlock, UpBlock
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.training.config import resolve_config
 from ganzoo_sngan.spectral import normalised_layers
 
 SNGANS = ("sngan-cnn", "sngan-resnet")
@@ -59,7 +59,7 @@ def test_every_discriminator_layer_is_spectrally_normalised_to_unit_norm(name):
     assert normalised_layers(G) == []
     for _ in range(200):  # in training mode, each use of a weight runs one power iteration (Algorithm 1)
         for layer in layers:
-            layer.weight
+            _ = layer.weight
     D.eval()  # eval mode: W / sigma with the converged estimate, no further iteration
     for layer in layers:
         weight = layer.weight.detach()
@@ -72,7 +72,8 @@ def test_resnet_follows_table_4():
     assert G.project.out_features == 256 * 4 * 4
     assert [type(b) for b in G.blocks] == [UpBlock] * 3 and all(b.conv2.out_channels == 256 for b in G.blocks)
     assert isinstance(D.blocks[0], OptimizedDownBlock)
-    assert [(type(b), b.downsample) for b in D.blocks[1:]] == [(DownBlock, True), (DownBlock, False), (DownBlock, False)]
+    blocks = [(type(b), b.downsample) for b in D.blocks[1:]]
+    assert blocks == [(DownBlock, True), (DownBlock, False), (DownBlock, False)]
     assert all(m.out_channels == 128 for m in D.modules() if isinstance(m, nn.Conv2d))
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in D.modules())
     assert D.head.linear.bias is None

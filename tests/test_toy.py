@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import ganzoo
+from ganzoo.datasets.toy import sample_mixture
 from ganzoo.metrics.toy import toy_metrics
-from ganzoo.toydata import sample_mixture
 
 
 def test_ring8_is_eight_modes_evenly_spaced_on_the_unit_circle():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 
 import pytest
 import torch
@@ -10,13 +11,13 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from conftest import toy_run
-from ganzoo import rundir
-from ganzoo.checkpoint import load_checkpoint
-from ganzoo.config import resolve_config
 from ganzoo.errors import CheckpointError, RunDirError
-from ganzoo.evaluation import evaluate
-from ganzoo.plugins import get_zoo
-from ganzoo.runner import Trainer
+from ganzoo.metrics.evaluation import evaluate
+from ganzoo.registry.discovery import get_zoo
+from ganzoo.training import rundir
+from ganzoo.training.checkpoint import load_checkpoint
+from ganzoo.training.config import resolve_config
+from ganzoo.training.trainer import Trainer
 
 
 def make_trainer(raw: dict) -> Trainer:
@@ -30,7 +31,8 @@ def test_short_run_writes_config_logs_metrics_samples_and_checkpoint(tmp_path, d
     final = trainer.fit()
     run = tmp_path / "run"
     config = json.loads((run / "config.json").read_text())
-    assert (config["gan"], config["objective"], config["dataset"], config["steps"]) == ("gan", "nonsaturating", dataset, 20)
+    assert (config["gan"], config["objective"], config["dataset"], config["steps"]) == (
+        "gan", "nonsaturating", dataset, 20)
     stats = rundir.read_jsonl(run / "stats.jsonl")
     assert [s["step"] for s in stats] == [5, 10, 15, 20]
     assert all({"loss_d", "loss_g", "divergence"} <= set(s) for s in stats)
@@ -38,7 +40,7 @@ def test_short_run_writes_config_logs_metrics_samples_and_checkpoint(tmp_path, d
     assert [m["step"] for m in metrics] == [10, 20] and final == metrics[-1]
     assert metrics[-1]["metrics"]["num_modes"] == (8 if dataset == "ring8" else 25)
     assert metrics[-1]["protocol"]["num_generated"] == 2500
-    assert metrics[-1]["provenance"]["gan"] == {"name": "gan", "distribution": "ganzoo-gan", "version": "0.1.0"}
+    assert metrics[-1]["provenance"]["gan"] == {"name": "gan", "distribution": "ganzoo-gan", "version": version("ganzoo-gan")}
     assert (run / "samples" / "step-0000020.png").stat().st_size > 1000
     provenance = json.loads((run / "provenance.json").read_text())
     assert provenance["gan"]["distribution"] == "ganzoo-gan"

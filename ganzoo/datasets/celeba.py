@@ -18,11 +18,23 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo.datasets.common import (DOWNLOAD_HINT, ROOT_HINT, ImageFiles, LazyImages, data_root, downloading,
-                                    in_memory_field, lazy_samples, loaded, missing_files, one_line, resolution_field,
-                                    root_field)
-from ganzoo.errors import GanzooError
-from ganzoo.specs import DatasetSpec, LoadedData, Options
+from ganzoo.api.options import Options
+from ganzoo.api.specs import DatasetSpec, LoadedData
+from ganzoo.datasets.common import (
+    DOWNLOAD_HINT,
+    ROOT_HINT,
+    ImageFiles,
+    LazyImages,
+    data_root,
+    downloading,
+    in_memory_field,
+    lazy_samples,
+    loaded,
+    missing_files,
+    resolution_field,
+    root_field,
+)
+from ganzoo.errors import GanzooError, one_line
 
 CITATION = "Liu, Luo, Wang and Tang 2015, Deep Learning Face Attributes in the Wild (ICCV)"
 IMAGES = "img_align_celeba"

@@ -22,12 +22,24 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from ganzoo.datasets.common import (DOWNLOAD, DOWNLOAD_HINT, ROOT_HINT, array_samples, check_labels, data_root,
-                                    download_archive, in_memory_field, loaded, missing_files, resolution_field,
-                                    root_field)
+from ganzoo.api.options import Options
+from ganzoo.api.specs import DatasetSpec, LoadedData
+from ganzoo.datasets.common import (
+    DOWNLOAD,
+    DOWNLOAD_HINT,
+    ROOT_HINT,
+    array_samples,
+    check_labels,
+    data_root,
+    download_archive,
+    in_memory_field,
+    loaded,
+    missing_files,
+    resolution_field,
+    root_field,
+)
 from ganzoo.datasets.safepickle import load_array_pickle
 from ganzoo.errors import GanzooError
-from ganzoo.specs import DatasetSpec, LoadedData, Options
 
 CITATION = "Krizhevsky 2009, Learning Multiple Layers of Features from Tiny Images"
 # Class names as stored in the archives' own metadata: batches.meta "label_names" (CIFAR-10) and

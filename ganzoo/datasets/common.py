@@ -19,10 +19,11 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from ganzoo.errors import GanzooError
-from ganzoo.specs import DataInfo, LoadedData
+from ganzoo.api.specs import DataInfo, LoadedData
+from ganzoo.errors import GanzooError, one_line
+from ganzoo.utils import CACHE_ENV, cache_dir
 
-DEFAULT_CACHE = Path.home() / ".cache" / "ganzoo"
+DEFAULT_CACHE = f"${CACHE_ENV} or ~/.cache/ganzoo"  # how help texts name cache_dir()
 ROOT_HINT = "set dataset_options.root to a folder holding them"
 DOWNLOAD_HINT = "set dataset_options.download = true when online"
 # Images are converted in chunks so that a large set never needs a second full-size float copy.
@@ -47,17 +48,11 @@ def root_field(layout: str) -> Any:
 
 def data_root(root: Path | None) -> Path:
     """The folder to read from and download into: ``root`` with ``~`` expanded, or the default cache."""
-    return (root or DEFAULT_CACHE).expanduser()
+    return root.expanduser() if root is not None else cache_dir()
 
 
 DOWNLOAD = Field(False, description=(
     f"when no local copy is found, fetch the files into root (default {DEFAULT_CACHE}); needs network access"))
-
-
-def one_line(exc: BaseException) -> str:
-    """``Type: message`` with all whitespace, newlines included, collapsed so the CLI can print it on one line."""
-    message = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def missing_files(dataset: str, missing: Sequence[str], looked_in: Sequence[Path],

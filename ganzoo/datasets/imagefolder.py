@@ -20,9 +20,10 @@ from typing import Literal
 import torch
 from pydantic import Field
 
+from ganzoo.api.options import Options
+from ganzoo.api.specs import DatasetSpec, LoadedData
 from ganzoo.datasets.common import ImageFiles, LazyImages, in_memory_field, lazy_samples, loaded, resolution_field
 from ganzoo.errors import GanzooError
-from ganzoo.specs import DatasetSpec, LoadedData, Options
 
 MODES = {1: "L", 3: "RGB"}
 

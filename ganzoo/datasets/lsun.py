@@ -19,10 +19,20 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ganzoo.datasets.common import (DEFAULT_CACHE, LazyImages, data_root, decode_image, in_memory_field, lazy_samples,
-                                    loaded, missing_files, one_line, resolution_field)
-from ganzoo.errors import GanzooError
-from ganzoo.specs import DatasetSpec, LoadedData, Options
+from ganzoo.api.options import Options
+from ganzoo.api.specs import DatasetSpec, LoadedData
+from ganzoo.datasets.common import (
+    DEFAULT_CACHE,
+    LazyImages,
+    data_root,
+    decode_image,
+    in_memory_field,
+    lazy_samples,
+    loaded,
+    missing_files,
+    resolution_field,
+)
+from ganzoo.errors import GanzooError, one_line
 
 CITATION = ("Yu, Seff, Zhang, Song, Funkhouser and Xiao 2015, LSUN: Construction of a Large-scale Image Dataset "
             "using Deep Learning with Humans in the Loop")

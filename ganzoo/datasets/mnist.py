@@ -16,11 +16,24 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo.datasets.common import (DOWNLOAD, DOWNLOAD_HINT, ROOT_HINT, array_samples, check_labels, data_root,
-                                    downloading, in_memory_field, loaded, missing_files, resolution_field, root_field)
+from ganzoo.api.options import Options
+from ganzoo.api.specs import DatasetSpec, LoadedData
+from ganzoo.datasets.common import (
+    DOWNLOAD,
+    DOWNLOAD_HINT,
+    ROOT_HINT,
+    array_samples,
+    check_labels,
+    data_root,
+    downloading,
+    in_memory_field,
+    loaded,
+    missing_files,
+    resolution_field,
+    root_field,
+)
 from ganzoo.datasets.idx import read_idx
 from ganzoo.errors import GanzooError
-from ganzoo.specs import DatasetSpec, LoadedData, Options
 
 MNIST_CITATION = "LeCun, Bottou, Bengio and Haffner 1998, Gradient-based learning applied to document recognition"
 FASHION_CITATION = ("Xiao, Rasul and Vollgraf 2017, Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine "

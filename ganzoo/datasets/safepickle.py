@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ganzoo.datasets.common import one_line
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, one_line
 
 try:  # numpy >= 2 moved the module; the published files still name the old path
     from numpy._core.multiarray import _reconstruct

@@ -19,11 +19,24 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from ganzoo.datasets.common import (DOWNLOAD, DOWNLOAD_HINT, ROOT_HINT, array_samples, check_labels, data_root,
-                                    download_archive, in_memory_field, loaded, missing_files, one_line,
-                                    resolution_field, root_field, stack_arrays)
-from ganzoo.errors import GanzooError
-from ganzoo.specs import DatasetSpec, LoadedData, Options
+from ganzoo.api.options import Options
+from ganzoo.api.specs import DatasetSpec, LoadedData
+from ganzoo.datasets.common import (
+    DOWNLOAD,
+    DOWNLOAD_HINT,
+    ROOT_HINT,
+    array_samples,
+    check_labels,
+    data_root,
+    download_archive,
+    in_memory_field,
+    loaded,
+    missing_files,
+    resolution_field,
+    root_field,
+    stack_arrays,
+)
+from ganzoo.errors import GanzooError, one_line
 
 CITATION = ("Coates, Ng and Lee 2011, An Analysis of Single-Layer Networks in Unsupervised Feature Learning "
             "(AISTATS)")

@@ -30,10 +30,11 @@ import torch_fidelity
 from torch import nn
 from torch_fidelity import GenerativeModelBase
 
-from ganzoo.build import Prior, forward
-from ganzoo.config import MIN_SAMPLES
-from ganzoo.errors import GanzooError
-from ganzoo.metrics.inception import InceptionWeights, default_cache_dir
+from ganzoo.errors import GanzooError, one_line
+from ganzoo.metrics.inception import InceptionWeights
+from ganzoo.training.config import MIN_SAMPLES
+from ganzoo.training.prior import Prior, forward
+from ganzoo.utils import cache_dir, eval_mode
 
 KID_SUBSET_SIZE = 1000
 PRC_NEIGHBORHOOD = 3
@@ -115,13 +116,11 @@ def fidelity_metrics(generator: nn.Module, prior: Prior, reference: torch.Tensor
     # torch-fidelity adds the extractor's name to its cache files; the weights' hash tells apart two sets of
     # weights under one extractor name (the offline copy and a local file both use ganzoo's extractor)
     cache_name = f"{reference_name}-{protocol['reference_sha256'][:16]}-{weights.sha256[:8]}"
-    was_training = generator.training
-    generator.eval()
     cuda = prior.device.type == "cuda"
     # torch-fidelity moves the model and features to the current CUDA device: make that the generator's
     on_device = torch.cuda.device(prior.device) if cuda else contextlib.nullcontext()
     try:
-        with on_device:
+        with on_device, eval_mode(generator):
             result = torch_fidelity.calculate_metrics(
                 input1=UInt8Generator(generator, prior, seed), input1_model_num_samples=num_generated,
                 input2=ReferenceImages(reference), input2_cache_name=cache_name,
@@ -129,14 +128,12 @@ def fidelity_metrics(generator: nn.Module, prior: Prior, reference: torch.Tensor
                 feature_extractor=weights.extractor,
                 feature_extractor_weights_path=str(weights.path),
                 kid_subset_size=protocol["kid_subset_size"], prc_neighborhood=PRC_NEIGHBORHOOD, rng_seed=seed,
-                cache=True, cache_root=str(cache_root or default_cache_dir() / "fidelity"), save_cpu_ram=True,
+                cache=True, cache_root=str(cache_root or cache_dir() / "fidelity"), save_cpu_ram=True,
                 verbose=False)
     except GanzooError:
         raise
     except Exception as exc:  # torch-fidelity's own checks raise bare exceptions
-        raise GanzooError(f"torch-fidelity failed: {type(exc).__name__}: {exc}".replace("\n", " ")) from exc
-    finally:
-        generator.train(was_training)
+        raise GanzooError(f"torch-fidelity failed: {one_line(exc)}") from exc
     metrics: dict[str, float | None] = {
         "fid": float(result["frechet_inception_distance"]),
         "kid": float(result["kernel_inception_distance_mean"]),

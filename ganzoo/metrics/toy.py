@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from ganzoo.specs import GaussianMixture
+from ganzoo.api.specs import GaussianMixture
 
 TOY_NUM_SAMPLES = 2500
 HIGH_QUALITY_STDS = 3.0

@@ -14,7 +14,8 @@ SIDES = tuple(sorted(START_SIDE))
 
 
 class DCGANOptions(Options):
-    g_channels: int = Field(64, gt=0, description="generator width: channels of its last hidden layer, doubling inwards")
+    g_channels: int = Field(64, gt=0,
+                            description="generator width: channels of its last hidden layer, doubling inwards")
     d_channels: int = Field(64, gt=0, description="discriminator width: channels of its first layer, doubling inwards")
 
 

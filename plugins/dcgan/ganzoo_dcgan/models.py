@@ -53,7 +53,8 @@ class DCGANGenerator(nn.Module):
         self.project = nn.Linear(z_dim, self.top * self.start**2, bias=False)
         self.norms = nn.ModuleList([batch_norm_2d(w, num_classes) for w in widths])
         self.ups = nn.ModuleList(
-            [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1, bias=False) for w_in, w_out in zip(widths, widths[1:])]
+            [nn.ConvTranspose2d(w_in, w_out, 4, stride=2, padding=1, bias=False)
+             for w_in, w_out in zip(widths, widths[1:])]
             + [nn.ConvTranspose2d(widths[-1], channels, 4, stride=2, padding=1)])
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

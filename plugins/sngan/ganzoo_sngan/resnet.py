@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganzoo.layers import ProjectionHead, check_labels
-from ganzoo.resblocks import UpBlock, discriminator_blocks, glorot
+from ganzoo.layers.resblocks import UpBlock, discriminator_blocks, glorot
 from ganzoo_sngan.spectral import spectral_normalize
 
 

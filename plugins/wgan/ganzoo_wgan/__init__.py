@@ -28,7 +28,8 @@ PENALTY_DEFAULTS = {
 
 
 class MLPOptions(Options):
-    hidden: int | None = Field(None, gt=0, description="units per hidden layer (default 512 for images, 128 for points)")
+    hidden: int | None = Field(None, gt=0,
+                               description="units per hidden layer (default 512 for images, 128 for points)")
     layers: int | None = Field(None, gt=0, description="hidden layers (default 4 for images, 3 for points)")
 
 

@@ -24,7 +24,7 @@ batch 64 and generator batch 128. ganzoo decays the learning rates linearly
 too (``lr_decay = "linear"``) but uses one batch size; the ``wgan-gp``
 objective's defaults (lr 1e-4, the paper's Algorithm 1) apply unless the
 config sets ``optimizer_g.lr`` and ``optimizer_d.lr`` to 2e-4. The blocks are
-:mod:`ganzoo.resblocks`.
+:mod:`ganzoo.layers.resblocks`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganzoo.resblocks import UpBlock, discriminator_blocks, glorot
+from ganzoo.layers.resblocks import UpBlock, discriminator_blocks, glorot
 
 
 class ResNetGenerator(nn.Module):

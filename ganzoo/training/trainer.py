@@ -11,51 +11,24 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from ganzoo import rundir
-from ganzoo.build import (Prior, WithLabels, build_networks, build_objective, build_optimizer, forward, load_data,
-                          network_info, provenance, resolve_device)
-from ganzoo.checkpoint import load_checkpoint, load_module_state, load_optimizer_state, save_checkpoint
-from ganzoo.config import RunConfig
 from ganzoo.errors import CheckpointError, GanzooError, RunDirError, TrainingDiverged
-from ganzoo.ema import ema_copy, update_ema, weights_name
-from ganzoo.evaluation import can_evaluate, evaluate, reference_for
-from ganzoo.generation import first_samples, generate, picture_plan, save_picture
-from ganzoo.plugins import Zoo
+from ganzoo.metrics.evaluation import can_evaluate, evaluate, reference_for
+from ganzoo.registry.discovery import Zoo
+from ganzoo.sampling.generation import first_samples, generate, picture_plan, run_title, save_picture
+from ganzoo.training import rundir
+from ganzoo.training.checkpoint import load_checkpoint, load_module_state, load_optimizer_state, save_checkpoint
+from ganzoo.training.components import build_objective, provenance
+from ganzoo.training.config import RunConfig
+from ganzoo.training.data import BatchSampler, load_data
+from ganzoo.training.device import resolve_device
+from ganzoo.training.ema import ema_copy, update_ema, weights_name
+from ganzoo.training.networks import WithLabels, build_networks, network_info
+from ganzoo.training.optimizers import build_optimizer
+from ganzoo.training.prior import Prior, forward
 
 PICTURE_SEED = 0
 TOY_EVAL_EVERY = 1000
 IMAGE_EVAL_EVERY = 0
-
-
-class BatchSampler:
-    """Endless real batches ``(samples, labels or None)``, drawn with replacement from a seeded generator.
-
-    A ``TensorDataset`` is moved to the device once and indexed there; any other
-    data set is indexed item by item and collated. Labels are kept only if asked for.
-    """
-
-    def __init__(self, dataset: torch.utils.data.Dataset, batch_size: int, device: torch.device, seed: int,
-                 labelled: bool = False):
-        in_memory = isinstance(dataset, torch.utils.data.TensorDataset)
-        self.batch_size = batch_size
-        self.device = device
-        self.labelled = labelled
-        self.tensors = [t.to(device) for t in dataset.tensors[:2 if labelled else 1]] if in_memory else None
-        self.dataset = dataset
-        self.length = len(dataset)  # type: ignore[arg-type]
-        self.rng = torch.Generator(device=device if in_memory else "cpu").manual_seed(seed)
-
-    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        index = torch.randint(self.length, (self.batch_size,), generator=self.rng, device=self.rng.device)
-        if self.tensors is not None:
-            batch = [t[index] for t in self.tensors]
-        else:
-            items = [self.dataset[i] for i in index.tolist()]
-            items = [item if isinstance(item, (tuple, list)) else (item,) for item in items]
-            columns = 2 if self.labelled else 1
-            batch = [torch.stack([torch.as_tensor(item[c]) for item in items]).to(self.device, non_blocking=True)
-                     for c in range(columns)]
-        return batch[0], (batch[1].long() if self.labelled else None)
 
 
 def _scalar(loss: torch.Tensor, what: str) -> torch.Tensor:
@@ -270,8 +243,7 @@ class Trainer:
         rows = None if self.prior.num_classes is None else list(range(self.prior.num_classes))
         labels, count = picture_plan(self.data.info, rows)
         samples = generate(self.sampling_generator, self.prior, count, PICTURE_SEED, labels)
-        title = (f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.step}, "
-                 f"{self.generator_weights} weights")
+        title = run_title(self.config, self.step, self.generator_weights)
         points = None if self.data.info.is_image else first_samples(self.data)
         save_picture(samples, self.data.info, path, title, rows, points)
         return path

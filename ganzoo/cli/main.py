@@ -8,9 +8,9 @@ import warnings
 from pathlib import Path
 
 from ganzoo import __version__
-from ganzoo.config import MIN_SAMPLES
-from ganzoo.errors import GanzooError
-from ganzoo.plugins import PluginLoadWarning, env_flag
+from ganzoo.errors import GanzooError, one_line
+from ganzoo.registry.discovery import PluginLoadWarning, env_flag
+from ganzoo.training.config import MIN_SAMPLES
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -161,7 +161,7 @@ def _add_output_options(p: argparse.ArgumentParser, what: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = _show_plugin_warning
-    from ganzoo import commands
+    from ganzoo.cli import commands
 
     try:
         return getattr(commands, f"cmd_{args.command}")(args)
@@ -178,8 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if env_flag(DEBUG_ENV):
             raise
-        print(f"ganzoo: internal error: {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for the traceback)".replace("\n", " "),
-              file=sys.stderr)
+        print(f"ganzoo: internal error: {one_line(exc)} (set {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
 
 

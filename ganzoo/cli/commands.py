@@ -11,18 +11,30 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ganzoo import rundir
-from ganzoo.build import Prior, build_networks, load_data, network_info, resolve_device
-from ganzoo.checkpoint import Checkpoint, load_checkpoint, load_module_state
-from ganzoo.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config, validate
+from ganzoo.api.specs import DataInfo, LoadedData
 from ganzoo.errors import GanzooError, RunDirError
-from ganzoo.ema import weights_name
-from ganzoo.evaluation import EVAL_SEED, evaluate, reference_for
-from ganzoo.generation import (class_name, class_rows, first_samples, generate, picture_plan, save_labelled_grid,
-                               save_picture, save_point_paths)
-from ganzoo.interpolation import latent_paths
-from ganzoo.plugins import Zoo, get_zoo
-from ganzoo.specs import DataInfo, LoadedData
+from ganzoo.metrics.evaluation import EVAL_SEED, evaluate, reference_for
+from ganzoo.registry.discovery import Zoo, get_zoo
+from ganzoo.sampling.generation import (
+    class_name,
+    class_rows,
+    first_samples,
+    generate,
+    picture_plan,
+    run_title,
+    save_labelled_grid,
+    save_picture,
+    save_point_paths,
+)
+from ganzoo.sampling.interpolation import latent_paths
+from ganzoo.training import rundir
+from ganzoo.training.checkpoint import Checkpoint, load_checkpoint, load_module_state
+from ganzoo.training.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config, validate
+from ganzoo.training.data import load_data
+from ganzoo.training.device import resolve_device
+from ganzoo.training.ema import weights_name
+from ganzoo.training.networks import build_networks, network_info
+from ganzoo.training.prior import Prior
 
 KINDS = ("gans", "objectives", "datasets")
 PICTURE_SUFFIXES = (".png", ".jpg")
@@ -64,7 +76,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ganzoo.runner import Trainer
+    from ganzoo.training.trainer import Trainer
 
     zoo = get_zoo()
     if args.config.is_dir():  # a run directory: its own config, wherever it now lives
@@ -146,7 +158,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ganzoo.bench import run_toy_bench
+    from ganzoo.bench.toy import run_toy_bench
 
     return run_toy_bench(get_zoo(), steps=args.steps, seeds=args.seeds, gans=args.gans, out=args.out,
                          device=args.device, objectives=args.objectives)
@@ -197,8 +209,7 @@ class RestoredRun:
         return None if self.info.is_image else first_samples(self.data)
 
     def title(self) -> str:
-        return (f"{self.config.gan} / {self.config.objective} on {self.config.dataset}, step {self.checkpoint.step}, "
-                f"{self.weights} weights")
+        return run_title(self.config, self.checkpoint.step, self.weights)
 
     def default_output(self, what: str) -> Path:
         folder = rundir.run_dir_of(self.path) or self.path.parent

@@ -18,8 +18,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ganzoo.config import RunConfig
 from ganzoo.errors import RunDirError, TrainingDiverged
+from ganzoo.training.config import RunConfig
 
 CONFIG = "config.json"
 DIVERGED = "diverged.json"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ganzoo.api.hookspecs import hookimpl
 from ganzoo.datasets import IMAGE_DATASETS
-from ganzoo.hookspecs import hookimpl
-from ganzoo.toydata import TOY_DATASETS
+from ganzoo.datasets.toy import TOY_DATASETS
 
 
 @hookimpl

@@ -14,16 +14,17 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from ganzoo.build import Prior, load_data
-from ganzoo.config import MetricsConfig, RunConfig, validate
 from ganzoo.errors import GanzooError
-from ganzoo.generation import first_samples, generate
 from ganzoo.metrics.toy import HIGH_QUALITY_STDS, TOY_NUM_SAMPLES, toy_metrics
-from ganzoo.plugins import Zoo
+from ganzoo.registry.discovery import Zoo
+from ganzoo.sampling.generation import first_samples, generate
+from ganzoo.training.config import MetricsConfig, RunConfig, validate
+from ganzoo.training.data import load_data
+from ganzoo.training.prior import Prior
 
 if TYPE_CHECKING:
     from ganzoo.metrics.inception import InceptionWeights
-from ganzoo.specs import LoadedData
+from ganzoo.api.specs import LoadedData
 
 EVAL_SEED = 12345
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import copy
 import difflib
-import re
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from ganzoo.api.options import StrictFields
 from ganzoo.errors import ConfigError
-from ganzoo.specs import StrictFields
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -212,7 +212,8 @@ def resolve_config(raw: Mapping[str, Any], zoo: Any, where: str = "config") -> R
     merged = deep_merge(deep_merge(gan.defaults, objective.defaults), raw)
     merged["objective"] = objective_name
     merged.setdefault("out_dir", str(default_run_dir(gan.name, objective_name, dataset.name, user.seed)))
-    config = validate(RunConfig, merged, f"{where} (with the defaults of GAN '{gan.name}' and objective '{objective_name}')")
+    config = validate(RunConfig, merged,
+                      f"{where} (with the defaults of GAN '{gan.name}' and objective '{objective_name}')")
     validate(gan.options, config.gan_options, f"{where}: gan_options for '{gan.name}'")
     validate(objective.options, config.objective_options, f"{where}: objective_options for '{objective_name}'")
     validate(dataset.options, config.dataset_options, f"{where}: dataset_options for '{dataset.name}'")

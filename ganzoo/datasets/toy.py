@@ -11,7 +11,8 @@ import math
 import torch
 from pydantic import Field
 
-from ganzoo.specs import DataInfo, DatasetSpec, GaussianMixture, LoadedData, Options
+from ganzoo.api.options import Options
+from ganzoo.api.specs import DataInfo, DatasetSpec, GaussianMixture, LoadedData
 
 VEEGAN = "Srivastava et al. 2017, VEEGAN: Reducing Mode Collapse in GANs using Implicit Variational Learning"
 PACGAN = "Lin et al. 2018, PacGAN: The power of two samples in generative adversarial networks"

@@ -7,12 +7,12 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from ganzoo import rundir
-from ganzoo.config import RunConfig, resolve_config
+from ganzoo.api.specs import DataInfo
 from ganzoo.errors import GanzooError, TrainingDiverged
-from ganzoo.plugins import Zoo
-from ganzoo.runner import Trainer
-from ganzoo.specs import DataInfo
+from ganzoo.registry.discovery import Zoo
+from ganzoo.training import rundir
+from ganzoo.training.config import RunConfig, resolve_config
+from ganzoo.training.trainer import Trainer
 
 TOY_SUITE = ("ring8", "grid25")
 TOY_STEPS = 2000

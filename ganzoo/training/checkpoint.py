@@ -21,8 +21,8 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from ganzoo.api.specs import DataInfo
 from ganzoo.errors import CheckpointError
-from ganzoo.specs import DataInfo
 
 FORMAT = "ganzoo-checkpoint/1"
 
@@ -93,7 +93,8 @@ def load_checkpoint(path: Path) -> Checkpoint:
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path} is not a readable safetensors file ({exc})") from None
     if metadata.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a ganzoo checkpoint (format {metadata.get('format')!r}, expected {FORMAT!r})")
+        raise CheckpointError(f"{path} is not a ganzoo checkpoint (format {metadata.get('format')!r}, "
+                              f"expected {FORMAT!r})")
     try:
         step = int(metadata["step"])
         config = json.loads(metadata["config"])

@@ -1,59 +1,22 @@
 """What plugins contribute: specs for GANs, objectives and data sets.
 
 A plugin builds these objects and hands them to the ``register`` callback of
-the matching hook (see :mod:`ganzoo.hookspecs`).
+the matching hook (see :mod:`ganzoo.api.hookspecs`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from ganzoo.api.options import NoOptions, Options
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from ganzoo.objective import Objective
-
-
-def _scalar_kinds(annotation: Any) -> set[type]:
-    """The scalar types a field's annotation admits: ``int | None`` -> {int, NoneType}; Literal values by type."""
-    if annotation in (bool, int, float, type(None)):
-        return {annotation}
-    if typing.get_origin(annotation) is typing.Literal:
-        return {type(value) for value in typing.get_args(annotation)}
-    return set().union(*(_scalar_kinds(arg) for arg in typing.get_args(annotation)))
-
-
-class StrictFields(BaseModel):
-    """Unknown keys are refused, and so is pydantic's looseness with booleans: ``true`` is not a count
-    (it would read as 1), and a switch takes ``true`` or ``false``, not 1 or "yes"."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _booleans_are_booleans(cls, value: Any, info: ValidationInfo) -> Any:
-        kinds = _scalar_kinds(cls.model_fields[info.field_name].annotation)  # type: ignore[index]
-        if isinstance(value, bool) and bool not in kinds and kinds & {int, float}:
-            raise ValueError("must be a number, not true or false")
-        if bool in kinds and kinds <= {bool, type(None)} and value is not None and not isinstance(value, bool):
-            raise ValueError("must be true or false")
-        return value
-
-
-class Options(StrictFields):
-    """Base for a plugin's options model: unknown keys are rejected, booleans are kept apart from numbers."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NoOptions(Options):
-    """Used by specs that take no options."""
+    from ganzoo.api.objective import Objective
 
 
 @dataclass(frozen=True)
@@ -114,7 +77,7 @@ class GanSpec:
 
 @dataclass(frozen=True)
 class ObjectiveSpec:
-    """A training objective: ``build(options)`` returns an :class:`~ganzoo.objective.Objective`.
+    """A training objective: ``build(options)`` returns an :class:`~ganzoo.api.objective.Objective`.
 
     ``defaults`` are run-config values this objective needs to work as
     published (step ratio, optimizer settings); they override the GAN's defaults.

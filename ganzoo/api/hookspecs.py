@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import pluggy
 
-from ganzoo.specs import DatasetSpec, GanSpec, ObjectiveSpec
+from ganzoo.api.specs import DatasetSpec, GanSpec, ObjectiveSpec
 
 PROJECT = "ganzoo"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -29,7 +29,7 @@ def register_gans(register: Callable[[GanSpec], None]) -> None:
     """Contribute generator/discriminator pairs.
 
     Call ``register(GanSpec(...))`` for each pair. Its ``build`` is called with
-    the data set's :class:`~ganzoo.specs.DataInfo`, so one spec may serve
+    the data set's :class:`~ganzoo.api.specs.DataInfo`, so one spec may serve
     several data shapes; it should raise ``ValueError`` for shapes it cannot serve.
     """
 

@@ -11,8 +11,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo.build import Prior, forward
-from ganzoo.specs import DataInfo, LoadedData
+from ganzoo.api.specs import DataInfo, LoadedData
+from ganzoo.training.config import RunConfig
+from ganzoo.training.prior import Prior, forward
+from ganzoo.utils import eval_mode
 
 SCATTER_REAL_POINTS = 2500
 PICTURE_POINTS = 1000      # points in a scatter picture
@@ -35,18 +37,19 @@ def generate(generator: nn.Module, prior: Prior, n: int, seed: int, labels: torc
         labels = prior.sample_labels(n, rng)
     elif prior.num_classes is None:
         raise ValueError("labels given to an unconditional generator")
-    was_training = generator.training
-    generator.eval()
-    try:
-        chunks = []
+    chunks = []
+    with eval_mode(generator):
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
             noise = prior.sample(size, rng) if latents is None else latents[start:start + size].to(prior.device)
             chunk_labels = None if labels is None else labels[start:start + size].to(prior.device)
             chunks.append(forward(generator, noise, chunk_labels).cpu())
-    finally:
-        generator.train(was_training)
     return torch.cat(chunks) if chunks else torch.empty(0)
+
+
+def run_title(config: RunConfig, step: int, weights: str) -> str:
+    """How pictures name a run: its GAN, objective, data set, step and the generator weights drawn from."""
+    return f"{config.gan} / {config.objective} on {config.dataset}, step {step}, {weights} weights"
 
 
 def class_rows(classes: list[int], per_class: int) -> torch.Tensor:

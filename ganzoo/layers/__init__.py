@@ -5,7 +5,7 @@ Plugin authors import them::
     from ganzoo.layers import ConditionalBatchNorm2d, ProjectionHead, batch_norm_2d
 
 A class-conditional generator is called as ``G(z, labels)`` and a conditional
-discriminator as ``D(x, labels)`` (see :class:`ganzoo.specs.DataInfo`). The
+discriminator as ``D(x, labels)`` (see :class:`ganzoo.api.specs.DataInfo`). The
 layers here take the labels as a second argument so one network class can
 serve both the conditional and the unconditional variant.
 """
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrizations
 
-from ganzoo.specs import DataInfo
+from ganzoo.api.specs import DataInfo
 
 
 def square_side(info: DataInfo, gan: str, sides: tuple[int, ...]) -> int:

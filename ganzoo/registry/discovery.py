@@ -20,10 +20,11 @@ from typing import Any
 import pluggy
 from pydantic import BaseModel
 
-from ganzoo import builtin, hookspecs
-from ganzoo.errors import PluginError
-from ganzoo.registry import DuplicateNameError, Registry, Source
-from ganzoo.specs import DatasetSpec, GanSpec, ObjectiveSpec
+from ganzoo.api import hookspecs
+from ganzoo.api.specs import DatasetSpec, GanSpec, ObjectiveSpec
+from ganzoo.errors import PluginError, one_line
+from ganzoo.registry import builtin
+from ganzoo.registry.registry import DuplicateNameError, Registry, Source
 
 ENTRY_POINT_GROUP = "ganzoo"
 STRICT_ENV = "GANZOO_STRICT_PLUGINS"
@@ -68,7 +69,7 @@ class Zoo:
         self.datasets: Registry[DatasetSpec] = Registry("dataset")
         self.records: list[PluginRecord] = []
 
-        self._add(builtin, Source("ganzoo", "ganzoo", _version("ganzoo")))
+        self._add(builtin, Source("ganzoo", "ganzoo-core", _version("ganzoo-core")))
         if env_flag(NO_AUTOLOAD_ENV) if autoload is None else not autoload:
             self._load_named_modules(os.environ.get(PLUGINS_ENV, ""))
         else:
@@ -100,7 +101,7 @@ class Zoo:
         except (Exception, SystemExit) as exc:  # a broken third-party plugin must not break the zoo
             record = PluginRecord(source)
             self.records.append(record)
-            self._fail(record, f"import failed: {_describe(exc)}")
+            self._fail(record, f"import failed: {one_line(exc)}")
             return
         self._add(plugin, source)
 
@@ -118,7 +119,7 @@ class Zoo:
         except Exception as exc:
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
-            self._fail(record, f"registration failed: {_describe(exc)}")
+            self._fail(record, f"registration failed: {one_line(exc)}")
             return
         for registry_attr, spec in staged:
             try:
@@ -131,17 +132,8 @@ class Zoo:
         staged: list[tuple[str, Any]] = []
         for hook_name, (registry_attr, spec_type) in HOOKS.items():
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-                if impl.plugin_name != plugin_name:
-                    continue
-
-                def register(spec: Any, _attr: str = registry_attr, _type: type = spec_type) -> None:
-                    if not isinstance(spec, _type):
-                        raise TypeError(f"{hook_name} got {type(spec).__name__}, expected {_type.__name__}")
-                    if not (isinstance(spec.options, type) and issubclass(spec.options, BaseModel)):
-                        raise TypeError(f"{_type.__name__} '{spec.name}': options must be a ganzoo.Options subclass")
-                    staged.append((_attr, spec))
-
-                impl.function(register=register)
+                if impl.plugin_name == plugin_name:
+                    impl.function(register=_stager(staged, hook_name, registry_attr, spec_type))
         return staged
 
     def _fail(self, record: PluginRecord, message: str) -> None:
@@ -152,15 +144,24 @@ class Zoo:
         warnings.warn(text, PluginLoadWarning, stacklevel=2)
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".strip().replace("\n", " ")
-
-
 def _version(distribution: str) -> str:
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:
         return "0+unknown"
+
+
+def _stager(staged: list[tuple[str, Any]], hook_name: str, registry_attr: str,
+            spec_type: type) -> Callable[[Any], None]:
+    """The ``register`` callback handed to one hook: it checks each spec and stages it for the registry."""
+    def register(spec: Any) -> None:
+        if not isinstance(spec, spec_type):
+            raise TypeError(f"{hook_name} got {type(spec).__name__}, expected {spec_type.__name__}")
+        if not (isinstance(spec.options, type) and issubclass(spec.options, BaseModel)):
+            raise TypeError(f"{spec_type.__name__} '{spec.name}': options must be a ganzoo.Options subclass")
+        staged.append((registry_attr, spec))
+
+    return register
 
 
 _zoo: Zoo | None = None

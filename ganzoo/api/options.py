@@ -1,0 +1,44 @@
+"""Options models: how plugins declare their settings, validated strictly by pydantic."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+
+def _scalar_kinds(annotation: Any) -> set[type]:
+    """The scalar types a field's annotation admits: ``int | None`` -> {int, NoneType}; Literal values by type."""
+    if annotation in (bool, int, float, type(None)):
+        return {annotation}
+    if typing.get_origin(annotation) is typing.Literal:
+        return {type(value) for value in typing.get_args(annotation)}
+    return set().union(*(_scalar_kinds(arg) for arg in typing.get_args(annotation)))
+
+
+class StrictFields(BaseModel):
+    """Unknown keys are refused, and so is pydantic's looseness with booleans: ``true`` is not a count
+    (it would read as 1), and a switch takes ``true`` or ``false``, not 1 or "yes"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _booleans_are_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        kinds = _scalar_kinds(cls.model_fields[info.field_name].annotation)  # type: ignore[index]
+        if isinstance(value, bool) and bool not in kinds and kinds & {int, float}:
+            raise ValueError("must be a number, not true or false")
+        if bool in kinds and kinds <= {bool, type(None)} and value is not None and not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+
+
+class Options(StrictFields):
+    """Base for a plugin's options model: unknown keys are rejected, booleans are kept apart from numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoOptions(Options):
+    """Used by specs that take no options."""

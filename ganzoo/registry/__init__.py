@@ -1,0 +1,1 @@
+"""Plugin discovery (entry points through pluggy) and the registries of named contributions."""

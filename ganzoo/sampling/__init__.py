@@ -1,0 +1,1 @@
+"""Drawing samples from trained generators, and picturing them."""

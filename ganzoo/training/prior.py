@@ -1,0 +1,34 @@
+"""The generator's input: latent noise and, for class-conditional runs, labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class Prior:
+    """The generator's input distribution: the latent noise, standard normal or uniform on [-1, 1],
+    and for a class-conditional generator (``num_classes`` set) a label uniform over the classes."""
+
+    kind: str
+    z_dim: int
+    device: torch.device
+    num_classes: int | None = None
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        if self.kind == "uniform":
+            return torch.rand(n, self.z_dim, generator=generator, device=self.device) * 2 - 1
+        return torch.randn(n, self.z_dim, generator=generator, device=self.device)
+
+    def sample_labels(self, n: int, generator: torch.Generator) -> torch.Tensor | None:
+        if self.num_classes is None:
+            return None
+        return torch.randint(self.num_classes, (n,), generator=generator, device=self.device)
+
+
+def forward(network: nn.Module, inputs: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+    """Call G or D, passing class labels only to a conditional network."""
+    return network(inputs) if labels is None else network(inputs, labels)

@@ -1,0 +1,30 @@
+"""Small helpers the core's parts share: the cache folder and running networks in eval mode."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from torch import nn
+
+CACHE_ENV = "GANZOO_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where ganzoo keeps downloads and derived files: ``$GANZOO_CACHE_DIR`` if set, else ``~/.cache/ganzoo``."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ganzoo").expanduser()
+
+
+@contextmanager
+def eval_mode(*networks: nn.Module) -> Iterator[None]:
+    """Put ``networks`` in eval mode inside the block, and back in the mode each had after it."""
+    modes = [network.training for network in networks]
+    for network in networks:
+        network.eval()
+    try:
+        yield
+    finally:
+        for network, mode in zip(networks, modes):
+            network.train(mode)
