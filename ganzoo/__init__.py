@@ -1,6 +1,7 @@
 """ganzoo: a plugin-based GAN zoo with one shared runner.
 
-The public API for plugin authors and users::
+The public API for plugin authors and users (plugin API version ``ganzoo.PLUGIN_API``;
+what changed between versions: docs/changelog.md)::
 
     import ganzoo
     ganzoo.list_gans("*")                         # names, fnmatch wildcards
@@ -11,17 +12,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from ganzoo.api.algorithm import Algorithm, Batch, ScoreLayout, TrainingStep
+from ganzoo.api.augmentation import Augmentation
 from ganzoo.api.hookspecs import hookimpl, hookspec
-from ganzoo.api.objective import Objective
+from ganzoo.api.metric import EvaluationInput, Metric
+from ganzoo.api.objective import Objective, StepContext
 from ganzoo.api.options import NoOptions, Options
-from ganzoo.api.specs import DataInfo, DatasetSpec, GanSpec, GaussianMixture, LoadedData, ObjectiveSpec
+from ganzoo.api.specs import (
+    AlgorithmSpec,
+    AugmentationSpec,
+    DataInfo,
+    DatasetSpec,
+    GanSpec,
+    GaussianMixture,
+    LoadedData,
+    MetricSpec,
+    ObjectiveSpec,
+)
+from ganzoo.api.state import Stateful
+from ganzoo.api.version import PLUGIN_API
+from ganzoo.training.prior import Prior
+from ganzoo.training.stats import report
 
 __version__ = "0.2.0"
 
 __all__ = [
-    "DataInfo", "DatasetSpec", "GanSpec", "GaussianMixture", "LoadedData", "NoOptions", "Objective",
-    "ObjectiveSpec", "Options", "build_gan", "build_objective", "hookimpl", "hookspec", "list_datasets",
-    "list_gans", "list_objectives", "load_dataset",
+    "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",
+    "DatasetSpec", "EvaluationInput", "GanSpec", "GaussianMixture", "LoadedData", "Metric", "MetricSpec",
+    "NoOptions", "Objective", "ObjectiveSpec", "Options", "Prior", "ScoreLayout", "Stateful", "StepContext",
+    "TrainingStep", "build_gan", "build_objective", "hookimpl", "hookspec", "list_algorithms", "list_augmentations",
+    "list_datasets", "list_gans", "list_metrics", "list_objectives", "load_dataset", "report",
 ]
 
 
@@ -43,8 +63,21 @@ def list_datasets(pattern: str = "*") -> list[str]:
     return _zoo().datasets.names(pattern)
 
 
+def list_algorithms(pattern: str = "*") -> list[str]:
+    return _zoo().algorithms.names(pattern)
+
+
+def list_augmentations(pattern: str = "*") -> list[str]:
+    return _zoo().augmentations.names(pattern)
+
+
+def list_metrics(pattern: str = "*") -> list[str]:
+    return _zoo().metrics.names(pattern)
+
+
 def build_gan(name: str, info: DataInfo, z_dim: int = 100, **options: Any):
-    """``(generator, discriminator)`` of a registered GAN; unknown names get close matches."""
+    """``(generator, discriminator)`` (or the named networks) of a registered GAN; unknown names get close
+    matches."""
     spec = _zoo().gans.get(name)
     return spec.build(info, z_dim, spec.options(**options))
 

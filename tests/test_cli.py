@@ -140,6 +140,8 @@ from torch import nn
 from ganzoo import GanSpec, ObjectiveSpec, hookimpl
 from ganzoo_gan.objectives import Minimax
 
+ganzoo_plugin_api = "2.0"
+
 def crash(info, z_dim, options):
     raise RuntimeError("out of coffee")
 
@@ -156,6 +158,10 @@ class NaNObjective(Minimax):
     def discriminator_loss(self, real_scores, fake_scores):
         return super().discriminator_loss(real_scores, fake_scores) * float("nan")
 
+class CrashingObjective(Minimax):
+    def generator_loss(self, fake_scores):
+        return 1 / 0
+
 @hookimpl
 def register_gans(register):
     builds = (("crash", crash), ("wide", wide_scores), ("picky", refuse), ("nothing", lambda i, z, o: None))
@@ -163,20 +169,24 @@ def register_gans(register):
         register(GanSpec(name=name, build=build, default_objective="minimax", citation="-"))
     register(GanSpec(name="nan", build=linear_pair, default_objective="nan-objective", citation="-"))
     register(GanSpec(name="lost", build=linear_pair, default_objective="nope", citation="-"))
+    register(GanSpec(name="boom", build=linear_pair, default_objective="boom-objective", citation="-"))
 
 @hookimpl
 def register_objectives(register):
     register(ObjectiveSpec(name="nan-objective", build=lambda options: NaNObjective(), citation="-"))
+    register(ObjectiveSpec(name="boom-objective", build=lambda options: CrashingObjective(), citation="-"))
 """
 
 
 @pytest.mark.parametrize(("gan", "message"), [
     ("crash", "GAN 'crash' from ganzoo-bad 0.3 failed to build: RuntimeError: out of coffee"),
-    ("wide", "GAN 'wide' discriminator gives 3 scores per sample; it must give one"),
+    ("wide", "GAN 'wide' discriminator gives 6 scores for 2 samples; its ScoreLayout(pack=1, heads=1) promises 2"),
     ("picky", "GAN 'picky' cannot be built for data set 'ring8' (2,): needs images"),
-    ("nothing", "GAN 'nothing' from ganzoo-bad 0.3 built NoneType, not what the spec promises"),
+    ("nothing", "GAN 'nothing' from ganzoo-bad 0.3 returned NoneType from build, not what the spec promises"),
     ("nan", "training diverged: loss_d, divergence, loss_g not finite at step 2; no checkpoint"),
     ("lost", "GAN 'lost' names default objective 'nope', which no installed plugin registers"),
+    ("boom", "training step 1 failed (GAN 'boom' from ganzoo-bad 0.3, objective 'boom-objective' from ganzoo-bad 0.3, "
+             "algorithm 'alternating' from ganzoo-core"),
 ])
 def test_broken_plugin_code_gets_one_line_and_exit_2(tmp_path, capsys, make_distribution, gan, message):
     make_distribution("ganzoo-bad", "0.3", "ganzoo_bad", BAD_GANS)

@@ -19,6 +19,7 @@ LABELLED = """
 import torch
 from torch import nn
 from ganzoo import DataInfo, DatasetSpec, GanSpec, LoadedData, hookimpl
+ganzoo_plugin_api = "2.0"
 
 CENTERS = torch.tensor([[-4.0, 0.0], [0.0, 4.0], [4.0, 0.0]])
 
@@ -84,7 +85,7 @@ def conditional_run(tmp_path, **overrides) -> dict:
 def test_real_batches_keep_their_labels(tmp_path, labelled):
     zoo = get_zoo()
     trainer = Trainer(resolve_config(conditional_run(tmp_path), zoo), zoo, progress=False)
-    points, labels = trainer.batches.next()
+    points, labels = trainer.batches.next(64)
     assert labels.dtype == torch.long and labels.shape == (64,)
     assert (points - CENTERS[labels]).norm(dim=1).max() < 1.0  # each point sits at its own class's centre
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import Field
 
-from ganzoo import GanSpec, ObjectiveSpec, Options, hookimpl
+from ganzoo import AlgorithmSpec, GanSpec, ObjectiveSpec, Options, hookimpl
 from ganzoo.errors import ConfigError, UnknownNameError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
 from ganzoo.training.config import load_config, parse_overrides, resolve_config
+from ganzoo.training.plan import RunPlan
 from ganzoo_gan.objectives import Minimax
 
 
@@ -20,11 +21,22 @@ class WidthOptions(Options):
 class DefaultsPlugin:
     """A plugin object (not a module): GAN and objective defaults that disagree."""
 
+    ganzoo_plugin_api = "2.0"
+
     @hookimpl
     def register_gans(self, register):
         register(GanSpec(name="opinionated", build=lambda info, z, o: None, default_objective="strict-obj",
                          citation="-", options=WidthOptions,
                          defaults={"batch_size": 11, "d_steps": 2, "optimizer_d": {"kind": "sgd", "lr": 0.5}}))
+
+        register(GanSpec(name="architectural", build=lambda info, z, o: None, default_objective="strict-obj",
+                         default_algorithm="patient", citation="-", defaults={"optimizer_d": {"lr": 0.3}},
+                         overrides={"optimizer_d": {"lr": 0.7}, "batch_size": 13}))
+
+    @hookimpl
+    def register_algorithms(self, register):
+        register(AlgorithmSpec(name="patient", build=lambda o: None, citation="-",
+                               defaults={"d_steps": 9, "batch_size": 3, "steps": 7}))
 
     @hookimpl
     def register_objectives(self, register):
@@ -48,6 +60,20 @@ def test_defaults_precedence_gan_then_objective_then_user(zoo):
     assert (user.d_steps, user.optimizer_d.kind, user.optimizer_d.lr) == (3, "sgd", 1.0)
     plain = resolve_config({"gan": "opinionated", "objective": "plain-obj", "dataset": "ring8"}, zoo)
     assert (plain.d_steps, plain.optimizer_d.lr) == (2, 0.5)
+
+
+def test_an_algorithm_s_defaults_are_lowest_and_a_gan_s_overrides_beat_the_objective(zoo):
+    config = resolve_config({"gan": "architectural", "dataset": "ring8"}, zoo)
+    assert config.algorithm == "patient"  # the GAN's own
+    assert config.steps == 7  # the algorithm's default, set by no one else
+    assert config.d_steps == 5  # the objective beats the algorithm
+    assert config.batch_size == 13 and config.optimizer_d.lr == 0.7  # the GAN's overrides beat the objective's
+    user = resolve_config({"gan": "architectural", "dataset": "ring8", "optimizer_d": {"lr": 1.0}}, zoo)
+    assert user.optimizer_d.lr == 1.0  # and the user beats everything
+    default = resolve_config({"gan": "opinionated", "dataset": "ring8"}, zoo)
+    with pytest.raises(UnknownNameError, match="unknown algorithm 'patience'; did you mean 'patient'"):
+        resolve_config({"gan": "opinionated", "dataset": "ring8", "algorithm": "patience"}, zoo)
+    assert default.algorithm == "alternating"
 
 
 def test_toml_file_and_set_overrides(tmp_path, zoo):
@@ -74,10 +100,13 @@ def test_toml_file_and_set_overrides(tmp_path, zoo):
     ({"gan_options": {"width": True}}, r"gan_options for 'opinionated': width: Value error, must be a number"),
     ({"conditional": 1}, r"conditional: Value error, must be true or false \(got 1\)"),
     ({"ema": {"enabled": "yes"}}, r"ema.enabled: Value error, must be true or false \(got 'yes'\)"),
+    ({"optimizers": {"d": {"lr": 1}}}, r"set optimizer_d for the 'd' optimizer, not optimizers.d"),
+    ({"metrics": {"options": {"toy-modes": {"x": 1}}}}, r"metrics.options for 'toy-modes': unknown key 'x'"),
+    ({"metrics": {"suites": ["toy-modes"], "options": {"fid": {}}}}, r"metrics.options names fid, which this run"),
 ])
 def test_invalid_values_are_rejected_with_a_pointed_message(zoo, raw, message):
-    with pytest.raises(ConfigError, match=message):
-        resolve_config({"gan": "opinionated", "dataset": "ring8", **raw}, zoo)
+    with pytest.raises(ConfigError, match=message):  # plugins' options tables are validated once, by the plan
+        RunPlan.create(resolve_config({"gan": "opinionated", "dataset": "ring8", **raw}, zoo), zoo)
 
 
 def test_required_keys_are_named(zoo):
@@ -92,6 +121,9 @@ def test_unknown_names_get_close_matches(zoo):
         resolve_config({"gan": "opinionated", "dataset": "ring9"}, zoo)
     with pytest.raises(UnknownNameError, match=r"unknown objective 'zzz' \(registered: plain-obj, strict-obj\)"):
         resolve_config({"gan": "opinionated", "objective": "zzz", "dataset": "ring8"}, zoo)
+    config = resolve_config({"gan": "opinionated", "dataset": "ring8", "metrics": {"suites": ["toy-mode"]}}, zoo)
+    with pytest.raises(UnknownNameError, match=r"unknown metric 'toy-mode'; did you mean 'toy-modes'\?"):
+        RunPlan.create(config, zoo)
 
 
 def test_wildcard_listing(zoo):

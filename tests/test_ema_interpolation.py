@@ -133,6 +133,6 @@ def test_linear_decay_brings_both_learning_rates_to_zero_at_the_last_step(tmp_pa
     seen = []
     for _ in range(4):
         trainer.train_step()  # the rate of step t (counted from 0) is lr * (1 - t / steps)
-        seen += [trainer.opt_g.param_groups[0]["lr"], trainer.opt_d.param_groups[0]["lr"]]
+        seen += [trainer.optimizers[name].param_groups[0]["lr"] for name in ("g", "d")]
         trainer.step += 1
     assert seen == pytest.approx([0.4, 0.8, 0.3, 0.6, 0.2, 0.4, 0.1, 0.2])

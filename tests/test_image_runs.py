@@ -43,7 +43,7 @@ def make_trainer(raw: dict) -> Trainer:
 def test_an_image_run_with_the_default_intervals_finishes_without_metrics(tmp_path):
     raw = folder_run(tmp_path, sample_every=2)
     raw.pop("checkpoint_every")
-    assert make_trainer(raw).fit() is None  # no metric fits images yet: evaluation is skipped, not an error
+    assert make_trainer(raw).fit() == []  # images are measured with ganzoo eval by default: no evaluation
     assert not (tmp_path / "run" / rundir.METRICS).exists() or not rundir.read_jsonl(tmp_path / "run" / rundir.METRICS)
     assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir()) == ["step-0000002.png", "step-0000004.png"]
 
@@ -52,18 +52,18 @@ def test_a_data_error_mid_run_keeps_the_steps_trained_since_the_last_checkpoint(
     trainer = make_trainer(folder_run(tmp_path, steps=10, checkpoint_every=100))
     draw, calls = trainer.batches.next, []
 
-    def failing_draw():
+    def failing_draw(size):
         calls.append(1)
         if len(calls) == 4:
             raise GanzooError("image-folder: 3.png: cannot decode image (truncated)")
-        return draw()
+        return draw(size)
 
     trainer.batches.next = failing_draw
     with pytest.raises(GanzooError, match="cannot decode image"):
         trainer.fit()
     checkpoint = tmp_path / "run" / rundir.LAST_CHECKPOINT
     assert trainer.step == 3 and checkpoint.is_file()
-    assert make_trainer(folder_run(tmp_path, steps=10, checkpoint_every=100)).fit(resume=True) is None
+    assert make_trainer(folder_run(tmp_path, steps=10, checkpoint_every=100)).fit(resume=True) == []
 
 
 def test_linear_decay_refuses_a_resume_that_changes_steps(tmp_path):
@@ -76,7 +76,8 @@ def test_linear_decay_refuses_a_resume_that_changes_steps(tmp_path):
     (tmp_path / "c").mkdir()
     interrupted = make_trainer(folder_run(tmp_path / "c", steps=8, lr_decay="linear"))
     draw = interrupted.batches.next
-    interrupted.batches.next = lambda: draw() if interrupted.step < 5 else (_ for _ in ()).throw(KeyboardInterrupt)
+    interrupted.batches.next = lambda size: (draw(size) if interrupted.step < 5
+                                             else (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         interrupted.fit()
     resumed = make_trainer(folder_run(tmp_path / "c", steps=8, lr_decay="linear"))

@@ -26,7 +26,8 @@ def test_every_objective_trains_on_both_toy_data_sets_with_any_gan(tmp_path):
             raw = toy_run(tmp_path / objective / dataset, gan=gan, objective=objective, dataset=dataset, steps=4,
                           log_every=2, gan_options={"hidden": 32} if gan == "wgan-gp" else {"g_hidden": 32})
             trainer = Trainer(resolve_config(raw, zoo), zoo, progress=False)
-            assert trainer.fit()["metrics"]["num_modes"] == (8 if dataset == "ring8" else 25)
+            (record,) = trainer.fit()
+            assert record["metrics"]["num_modes"] == (8 if dataset == "ring8" else 25)
             stats = rundir.read_jsonl(trainer.run_dir / rundir.STATS)
             assert [s["step"] for s in stats] == [2, 4]
             assert all(math.isfinite(v) for s in stats for v in s.values())

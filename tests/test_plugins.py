@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from ganzoo.api.version import PLUGIN_API
 from ganzoo.errors import PluginError, UnknownNameError
 from ganzoo.registry.discovery import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, PluginLoadWarning, Zoo
 
 DEMO_PLUGIN = """
 from torch import nn
 from ganzoo import GanSpec, ObjectiveSpec, hookimpl
+ganzoo_plugin_api = "2.0"
 from ganzoo_gan.objectives import NonSaturating
 
 def build(info, z_dim, options):
@@ -67,6 +69,7 @@ def register_datasets(register):
 def test_registering_the_wrong_type_is_reported(make_distribution):
     make_distribution("ganzoo-typo", "1.0", "ganzoo_typo", """
 from ganzoo import hookimpl
+ganzoo_plugin_api = "2.0"
 
 @hookimpl
 def register_gans(register):
@@ -115,6 +118,7 @@ def test_plugin_that_exits_on_import_is_reported(make_distribution):
 def test_spec_with_options_that_are_not_a_model_is_refused(make_distribution):
     make_distribution("ganzoo-dictopts", "1.0", "ganzoo_dictopts", """
 from ganzoo import ObjectiveSpec, hookimpl
+ganzoo_plugin_api = "2.0"
 
 @hookimpl
 def register_objectives(register):
@@ -123,3 +127,29 @@ def register_objectives(register):
     with pytest.warns(PluginLoadWarning, match="ObjectiveSpec 'd': options must be a ganzoo.Options subclass"):
         zoo = Zoo()
     assert "d" not in zoo.objectives
+
+
+MAJOR, MINOR = (int(part) for part in PLUGIN_API.split("."))
+
+
+@pytest.mark.parametrize(("declared", "message"), [
+    (None, rf"declares no plugin API version .* provides plugin API {PLUGIN_API}: upgrade the plugin, or"),
+    (f'"{MAJOR}.{MINOR + 1}"', rf"targets plugin API {MAJOR}\.{MINOR + 1}, but ganzoo-core .* provides plugin API "
+                               rf"{PLUGIN_API}; upgrade ganzoo-core"),
+    (f'"{MAJOR + 1}.0"', rf"targets plugin API {MAJOR + 1}\.0, .*; upgrade ganzoo-core"),
+    (f'"{MAJOR - 1}.9"', rf"targets plugin API {MAJOR - 1}\.9, .*; upgrade the plugin"),
+    (f"{MAJOR}.{MINOR}", rf"declares ganzoo_plugin_api = {MAJOR}\.{MINOR}, which is not of the form \"MAJOR.MINOR\""),
+])
+def test_a_plugin_for_another_api_version_is_refused_naming_both_versions(make_distribution, declared, message):
+    declaration = "" if declared is None else f"ganzoo_plugin_api = {declared}"
+    source = DEMO_PLUGIN.format(gan="versioned").replace('ganzoo_plugin_api = "2.0"', declaration)
+    make_distribution("ganzoo-versioned", "1.0", "ganzoo_versioned", source)
+    with pytest.warns(PluginLoadWarning, match=message):
+        zoo = Zoo()
+    assert "versioned" not in zoo.gans and "gan" in zoo.gans
+
+
+def test_a_plugin_for_an_older_minor_version_of_the_api_loads(make_distribution):
+    source = DEMO_PLUGIN.format(gan="older").replace('ganzoo_plugin_api = "2.0"', f'ganzoo_plugin_api = "{MAJOR}.0"')
+    make_distribution("ganzoo-older", "1.0", "ganzoo_older", source)
+    assert "older" in Zoo().gans

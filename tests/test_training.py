@@ -12,7 +12,6 @@ from safetensors.torch import save_file
 
 from conftest import toy_run
 from ganzoo.errors import CheckpointError, RunDirError
-from ganzoo.metrics.evaluation import evaluate
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
@@ -28,7 +27,7 @@ def make_trainer(raw: dict) -> Trainer:
 @pytest.mark.parametrize("dataset", ["ring8", "grid25"])
 def test_short_run_writes_config_logs_metrics_samples_and_checkpoint(tmp_path, dataset):
     trainer = make_trainer(toy_run(tmp_path, dataset=dataset, eval_every=10))
-    final = trainer.fit()
+    (final,) = trainer.fit()
     run = tmp_path / "run"
     config = json.loads((run / "config.json").read_text())
     assert (config["gan"], config["objective"], config["dataset"], config["steps"]) == (
@@ -64,7 +63,7 @@ def test_checkpoint_holds_weights_optimizers_and_string_metadata(tmp_path):
         assert torch.equal(a, b)
     for a, b in zip(trainer.discriminator.state_dict().values(), restored.discriminator.state_dict().values()):
         assert torch.equal(a, b)
-    saved, loaded = trainer.opt_d.state_dict(), restored.opt_d.state_dict()
+    saved, loaded = trainer.optimizers["d"].state_dict(), restored.optimizers["d"].state_dict()
     assert saved["param_groups"] == loaded["param_groups"]
     for index, state in saved["state"].items():
         for key, value in state.items():
@@ -150,9 +149,9 @@ def test_any_objective_pairs_with_the_gan(tmp_path):
 @pytest.mark.slow
 def test_the_gan_learns_the_ring(tmp_path):
     fresh = make_trainer(toy_run(tmp_path / "untrained"))
-    untrained = evaluate(fresh.generator, fresh.prior, fresh.data, step=0, dataset="ring8",
-                         provenance=fresh.provenance)["metrics"]
-    trained = make_trainer(toy_run(tmp_path / "trained", steps=2000, batch_size=100)).fit()["metrics"]
+    (untrained,) = fresh.evaluator.evaluate(fresh.generator, fresh.prior, step=0, provenance=fresh.provenance)
+    (trained,) = make_trainer(toy_run(tmp_path / "trained", steps=2000, batch_size=100)).fit()
+    untrained, trained = untrained["metrics"], trained["metrics"]
     assert untrained["high_quality_pct"] < 1
     assert trained["modes"] >= 6 and trained["high_quality_pct"] > 5
 
@@ -201,5 +200,5 @@ def test_resume_survives_a_log_line_cut_short_and_ignores_ad_hoc_evaluations(tmp
     with (tmp_path / "run" / "metrics.jsonl").open("a") as handle:
         handle.write('{"step": 20, "metrics": {}, "source": "ganzoo eval"}\n{"step": 20, "metr')
     trainer = make_trainer(toy_run(tmp_path))
-    result = trainer.fit(resume=True)
+    (result,) = trainer.fit(resume=True)
     assert result["protocol"]["sampling_seed"] == 12345 and "source" not in result

@@ -1,4 +1,4 @@
-"""What plugins contribute: specs for GANs, objectives and data sets.
+"""What plugins contribute: specs for GANs, objectives, data sets, algorithms, augmentations and metrics.
 
 A plugin builds these objects and hands them to the ``register`` callback of
 the matching hook (see :mod:`ganzoo.api.hookspecs`).
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from ganzoo.api.algorithm import Algorithm
+    from ganzoo.api.augmentation import Augmentation
+    from ganzoo.api.metric import Metric
     from ganzoo.api.objective import Objective
 
 
@@ -56,23 +59,34 @@ class DataInfo:
 
 @dataclass(frozen=True)
 class GanSpec:
-    """A generator/discriminator pair.
+    """A generator/discriminator pair, or any set of named networks.
 
-    ``build(info, z_dim, options)`` returns ``(generator, discriminator)``:
-    the generator maps a ``(batch, z_dim)`` tensor to a batch of samples of
-    ``info.shape``; the discriminator maps such a batch to ``(batch,)`` or
-    ``(batch, 1)`` real-valued scores (logits, not probabilities).
-    ``defaults`` are run-config values (for example ``{"optimizer_g": {"lr": 2e-4}}``)
-    applied under the user's own config.
+    ``build(info, z_dim, options)`` returns ``(generator, discriminator)``, or
+    a dict of named networks for an algorithm that trains more than two. The
+    generator maps a ``(batch, z_dim)`` tensor to a batch of samples of
+    ``info.shape``; the discriminator maps such a batch to real-valued scores
+    (logits, not probabilities) of shape ``(batch,)`` or ``(batch, 1)``, or as
+    its :class:`~ganzoo.api.algorithm.ScoreLayout` declares. ``build`` raises
+    ``ValueError`` for data it cannot serve.
+
+    ``serves`` lists data descriptions the GAN claims to serve (the conformance
+    checks build it for each). ``defaults`` are run-config values (for example
+    ``{"optimizer_g": {"lr": 2e-4}}``) under the objective's defaults;
+    ``overrides`` are values that take precedence over the objective's (a
+    published setting that belongs to the architecture, not to the loss). The
+    user's config overrides both.
     """
 
     name: str
-    build: Callable[[DataInfo, int, Any], tuple[nn.Module, nn.Module]]
+    build: Callable[[DataInfo, int, Any], tuple[nn.Module, nn.Module] | dict[str, nn.Module]]
     default_objective: str
     citation: str
     description: str = ""
     options: type[Options] = NoOptions
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    default_algorithm: str = "alternating"
+    serves: tuple[DataInfo, ...] = (DataInfo(shape=(2,)),)
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,51 @@ class ObjectiveSpec:
     description: str = ""
     options: type[Options] = NoOptions
     defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """A training algorithm: ``build(options)`` returns an :class:`~ganzoo.api.algorithm.Algorithm`.
+
+    ``defaults`` are run-config values under everything else (the GAN's and the
+    objective's defaults override them).
+    """
+
+    name: str
+    build: Callable[[Any], Algorithm]
+    citation: str
+    description: str = ""
+    options: type[Options] = NoOptions
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AugmentationSpec:
+    """An augmentation applied before every discriminator call: ``build(options)`` returns an
+    :class:`~ganzoo.api.augmentation.Augmentation`. A run picks one with ``augmentation = "<name>"``."""
+
+    name: str
+    build: Callable[[Any], Augmentation]
+    citation: str
+    description: str = ""
+    options: type[Options] = NoOptions
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric suite: ``build(options)`` returns a :class:`~ganzoo.api.metric.Metric`.
+
+    ``applies(data)`` says whether it can measure generators of a data set (a
+    :class:`LoadedData`); a run measures every registered metric that applies,
+    or those its ``metrics.suites`` names.
+    """
+
+    name: str
+    build: Callable[[Any], Metric]
+    applies: Callable[[LoadedData], bool]
+    citation: str
+    description: str = ""
+    options: type[Options] = NoOptions
 
 
 @dataclass(frozen=True)

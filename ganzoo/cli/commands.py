@@ -13,7 +13,7 @@ from torch import nn
 
 from ganzoo.api.specs import DataInfo, LoadedData
 from ganzoo.errors import GanzooError, RunDirError
-from ganzoo.metrics.evaluation import EVAL_SEED, evaluate, reference_for
+from ganzoo.metrics.evaluation import EVAL_SEED, Evaluator
 from ganzoo.registry.discovery import Zoo, get_zoo
 from ganzoo.sampling.generation import (
     class_name,
@@ -29,14 +29,16 @@ from ganzoo.sampling.generation import (
 from ganzoo.sampling.interpolation import latent_paths
 from ganzoo.training import rundir
 from ganzoo.training.checkpoint import Checkpoint, load_checkpoint, load_module_state
+from ganzoo.training.components import build_algorithm
 from ganzoo.training.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config, validate
 from ganzoo.training.data import load_data
 from ganzoo.training.device import resolve_device
 from ganzoo.training.ema import weights_name
 from ganzoo.training.networks import build_networks, network_info
+from ganzoo.training.plan import RunPlan
 from ganzoo.training.prior import Prior
 
-KINDS = ("gans", "objectives", "datasets")
+KINDS = ("gans", "objectives", "datasets", "algorithms", "augmentations", "metrics")
 PICTURE_SUFFIXES = (".png", ".jpg")
 
 
@@ -53,7 +55,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    kinds, pattern = KINDS, args.pattern or "*"
+    kinds: tuple[str, ...] = KINDS
+    pattern = args.pattern or "*"
     kind = args.kind_or_pattern
     if kind is not None and (kind in KINDS or kind + "s" in KINDS):
         kinds = (kind if kind in KINDS else kind + "s",)
@@ -69,6 +72,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         for name in names:
             spec = registry.get(name)
             extra = f" (default objective: {spec.default_objective})" if kind == "gans" else ""
+            if kind == "gans" and spec.default_algorithm != "alternating":
+                extra += f" (algorithm: {spec.default_algorithm})"
             print(f"  {name:<16} {spec.description}{extra}  [{registry.source(name)}]")
             if args.verbose:
                 print(f"  {'':<16} cite: {spec.citation}")
@@ -93,10 +98,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = f"from step {trainer.step} " if trainer.step else ""
     print(f"training {config.gan} with {config.objective} on {config.dataset} {start}to step {config.steps} "
           f"on {trainer.device} -> {trainer.run_dir}")
-    result = trainer.fit()
+    records = trainer.fit()
     print(f"done at step {trainer.step}; checkpoint {trainer.run_dir / rundir.LAST_CHECKPOINT}")
-    if result is not None:
-        print(format_metrics(result))
+    for record in records:
+        print(format_metrics(record))
     return 0
 
 
@@ -127,7 +132,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     title = f"{run.title()}, {args.method} interpolation"
     output.parent.mkdir(parents=True, exist_ok=True)
     if not run.info.is_image:
-        save_point_paths(samples.view(args.rows, args.steps, -1), run.real_points(), output, title)
+        save_point_paths(samples.view(args.rows, args.steps, -1), first_samples(run.data), output, title)
     else:
         row_names = [f"#{row}" if row_classes is None else f"{class_name(run.info, row_classes[row])} #{row}"
                      for row in range(args.rows)]
@@ -142,18 +147,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     asked = {key: getattr(args, key) for key in ("num_generated", "num_reference", "reference_split",
                                                  "inception_weights") if getattr(args, key) is not None}
     config = run.config.model_copy(update={"metrics": run.config.metrics.model_copy(update=asked)})
+    evaluator = Evaluator(RunPlan.create(config, zoo), zoo, run.data)
+    if not evaluator:
+        raise GanzooError(f"no registered metric suite applies to data set '{config.dataset}' "
+                          f"(installed: {', '.join(zoo.metrics.names()) or 'none'})")
     seed = EVAL_SEED if args.seed is None else args.seed
-    record = evaluate(run.generator, run.prior, run.data, step=run.checkpoint.step, dataset=config.dataset,
-                      provenance=run.checkpoint.provenance, seed=seed, generator_weights=run.weights,
-                      reference=reference_for(config, zoo, run.data))
-    print(format_metrics(record))
-    print("protocol: " + json.dumps(record["protocol"], sort_keys=True))
+    records = evaluator.evaluate(run.generator, run.prior, step=run.checkpoint.step,
+                                 provenance=run.checkpoint.provenance, seed=seed, generator_weights=run.weights)
     run_dir = rundir.run_dir_of(run.path)
-    if run_dir is not None:
-        try:
-            rundir.append_jsonl(run_dir / rundir.METRICS, {**record, "source": "ganzoo eval"})
-        except OSError as exc:
-            print(f"ganzoo: warning: not recorded in {run_dir / rundir.METRICS}: {exc.strerror}", file=sys.stderr)
+    for record in records:
+        print(format_metrics(record))
+        print("protocol: " + json.dumps(record["protocol"], sort_keys=True))
+        if run_dir is not None:
+            try:
+                rundir.append_jsonl(run_dir / rundir.METRICS, {**record, "source": "ganzoo eval"})
+            except OSError as exc:
+                print(f"ganzoo: warning: not recorded in {run_dir / rundir.METRICS}: {exc.strerror}", file=sys.stderr)
     return 0
 
 
@@ -169,6 +178,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def format_metrics(record: dict) -> str:
     m, protocol = record["metrics"], record["protocol"]
+    if "fid" not in m and "modes" not in m:  # a plugin's suite
+        values = ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+                           for key, value in sorted(m.items()))
+        return f"step {record['step']}: {protocol.get('suite', 'metrics')}: {values}"
     if "fid" in m:
         inception = "n/a (weights without logits)" if m["inception_score"] is None else f"{m['inception_score']:.3f}"
         return (f"step {record['step']}: FID {m['fid']:.3f}, KID {m['kid']:.5f} ± {m['kid_std']:.5f}, "
@@ -196,13 +209,13 @@ class RestoredRun:
     generator: nn.Module
     prior: Prior
     weights: str
-    zoo: Zoo
+    plan: RunPlan
     loaded: LoadedData | None = None
 
     @property
     def data(self) -> LoadedData:
         if self.loaded is None:
-            self.loaded = load_data(self.config, self.zoo)
+            self.loaded = load_data(self.plan.dataset)
         return self.loaded
 
     def real_points(self) -> torch.Tensor | None:
@@ -222,21 +235,26 @@ def restore_run(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
     path = rundir.find_checkpoint(run)
     checkpoint = load_checkpoint(path)
     config: RunConfig = validate(RunConfig, checkpoint.config, f"{path}: stored config")
-    for key, registry in (("gan", zoo.gans), ("dataset", zoo.datasets)):
-        name = getattr(config, key)
-        if name not in registry:
+    for key in ("gan", "dataset", "algorithm"):
+        name, registry = getattr(config, key), zoo.registry(f"{key}s")
+        if name is not None and name not in registry:
             origin = checkpoint.provenance.get(key, {})
             raise GanzooError(f"{path} needs {registry.kind} '{name}' from {origin.get('distribution', '?')} "
                               f"{origin.get('version', '?')}, which is not installed")
-    data = load_data(config, zoo) if checkpoint.data_info is None else None  # older checkpoints: ask the data
+    plan = RunPlan.create(config, zoo)
+    data = load_data(plan.dataset) if checkpoint.data_info is None else None  # older checkpoints: ask the data
     info = network_info(config, checkpoint.data_info or data.info)  # type: ignore[union-attr]
-    generator, _ = build_networks(config, zoo, info)
+    algorithm = build_algorithm(plan)
+    if algorithm.generator is None:
+        raise GanzooError(f"{path}: algorithm '{plan.algorithm.name}' trains no generator of latent codes, "
+                          "so there is nothing to sample")
+    generator = build_networks(plan, algorithm, info)[algorithm.generator]
     use_ema = config.ema.enabled and not raw
-    load_module_state(generator, checkpoint, "generator_ema" if use_ema else "generator", path)
+    load_module_state(generator, checkpoint, algorithm.generator + ("_ema" if use_ema else ""), path)
     device = resolve_device("auto")
     weights = weights_name(config.ema.decay if use_ema else None)
     return RestoredRun(path, checkpoint, config, info, generator.to(device),
-                       Prior(config.prior, config.z_dim, device, info.condition_classes), weights, zoo, data)
+                       Prior(config.prior, config.z_dim, device, info.condition_classes), weights, plan, data)
 
 
 def _check_picture_path(output: Path | None) -> None:

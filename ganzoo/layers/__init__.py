@@ -12,6 +12,8 @@ serve both the conditional and the unconditional variant.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 from torch.nn.utils import parametrizations
@@ -87,7 +89,7 @@ class UnconditionalBatchNorm2d(nn.BatchNorm2d):
     """``nn.BatchNorm2d`` that accepts (and ignores) a labels argument, to stand in for
     :class:`ConditionalBatchNorm2d` in the unconditional variant of a network."""
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return super().forward(x)
 
 
@@ -123,9 +125,10 @@ class ProjectionHead(nn.Module):
         if self.embed is not None:
             nn.init.xavier_uniform_(self.embed.weight)
         if spectral_norm:
-            self.linear = parametrizations.spectral_norm(self.linear)
+            # spectral_norm returns the module it was given, now parametrized
+            self.linear = cast(nn.Linear, parametrizations.spectral_norm(self.linear))
             if self.embed is not None:
-                self.embed = parametrizations.spectral_norm(self.embed)
+                self.embed = cast(nn.Embedding, parametrizations.spectral_norm(self.embed))
 
     def forward(self, phi: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_labels(labels, self.num_classes, "this discriminator")

@@ -32,10 +32,10 @@ from ganzoo.layers import batch_norm_2d
 RESIDUAL_GAIN = math.sqrt(2)
 
 
-def glorot(layer: nn.Module, gain: float = 1.0) -> nn.Module:
+def glorot(layer: nn.Conv2d | nn.Linear, gain: float = 1.0) -> nn.Module:
     """``layer`` with Glorot-uniform weights of the given gain and zero bias."""
     nn.init.xavier_uniform_(layer.weight, gain=gain)
-    if getattr(layer, "bias", None) is not None:
+    if layer.bias is not None:
         nn.init.zeros_(layer.bias)
     return layer
 

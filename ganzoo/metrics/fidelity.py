@@ -106,7 +106,7 @@ def fidelity_metrics(generator: nn.Module, prior: Prior, reference: torch.Tensor
                           f"recall use each one's {PRC_NEIGHBORHOOD}rd nearest neighbour); got {num_generated} "
                           f"and {len(reference)}")
     protocol = {
-        "suite": "torch-fidelity", "torch_fidelity": torch_fidelity.__version__,
+        "torch_fidelity": torch_fidelity.__version__,
         "num_generated": num_generated, "num_reference": len(reference),
         "reference_sha256": content_hash(reference), **weights.describe(),
         "resize": "torch-fidelity's TF1.x-compatible bilinear to 299x299", "uint8": "round((x + 1) * 127.5)",

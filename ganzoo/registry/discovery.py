@@ -9,6 +9,7 @@ Environment switches (values ``1``, ``true`` or ``yes``):
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata as metadata
 import os
@@ -21,7 +22,8 @@ import pluggy
 from pydantic import BaseModel
 
 from ganzoo.api import hookspecs
-from ganzoo.api.specs import DatasetSpec, GanSpec, ObjectiveSpec
+from ganzoo.api.specs import AlgorithmSpec, AugmentationSpec, DatasetSpec, GanSpec, MetricSpec, ObjectiveSpec
+from ganzoo.api.version import DECLARATION, incompatibility
 from ganzoo.errors import PluginError, one_line
 from ganzoo.registry import builtin
 from ganzoo.registry.registry import DuplicateNameError, Registry, Source
@@ -31,12 +33,18 @@ STRICT_ENV = "GANZOO_STRICT_PLUGINS"
 NO_AUTOLOAD_ENV = "GANZOO_DISABLE_PLUGIN_AUTOLOAD"
 PLUGINS_ENV = "GANZOO_PLUGINS"
 
+CORE_DISTRIBUTION = "ganzoo-core"
+
 # hook name -> (registry attribute, spec type)
 HOOKS = {
     "register_gans": ("gans", GanSpec),
     "register_objectives": ("objectives", ObjectiveSpec),
     "register_datasets": ("datasets", DatasetSpec),
+    "register_algorithms": ("algorithms", AlgorithmSpec),
+    "register_augmentations": ("augmentations", AugmentationSpec),
+    "register_metrics": ("metrics", MetricSpec),
 }
+KINDS = tuple(attr for attr, _ in HOOKS.values())
 
 
 class PluginLoadWarning(UserWarning):
@@ -57,7 +65,7 @@ def env_flag(name: str) -> bool:
 
 
 class Zoo:
-    """The plugin manager and the three registries it fills."""
+    """The plugin manager and the registries it fills, one per kind of contribution."""
 
     def __init__(self, *, autoload: bool | None = None, strict: bool | None = None,
                  plugins: Iterable[tuple[object, Source]] = ()):
@@ -67,9 +75,12 @@ class Zoo:
         self.gans: Registry[GanSpec] = Registry("GAN")
         self.objectives: Registry[ObjectiveSpec] = Registry("objective")
         self.datasets: Registry[DatasetSpec] = Registry("dataset")
+        self.algorithms: Registry[AlgorithmSpec] = Registry("algorithm")
+        self.augmentations: Registry[AugmentationSpec] = Registry("augmentation")
+        self.metrics: Registry[MetricSpec] = Registry("metric")
         self.records: list[PluginRecord] = []
 
-        self._add(builtin, Source("ganzoo", "ganzoo-core", _version("ganzoo-core")))
+        self._add(builtin, Source("ganzoo", CORE_DISTRIBUTION, core_version()))
         if env_flag(NO_AUTOLOAD_ENV) if autoload is None else not autoload:
             self._load_named_modules(os.environ.get(PLUGINS_ENV, ""))
         else:
@@ -78,7 +89,12 @@ class Zoo:
             self._add(plugin, source)
 
     def registry(self, kind: str) -> Registry[Any]:
-        return {"gans": self.gans, "objectives": self.objectives, "datasets": self.datasets}[kind]
+        """The registry of one kind: ``gans``, ``objectives``, ``datasets``, ``algorithms``, ``augmentations``
+        or ``metrics``."""
+        if kind not in KINDS:
+            raise KeyError(kind)
+        registry: Registry[Any] = getattr(self, kind)
+        return registry
 
     def failed(self) -> list[PluginRecord]:
         return [r for r in self.records if r.errors]
@@ -93,7 +109,7 @@ class Zoo:
 
     def _load_named_modules(self, names: str) -> None:
         for name in filter(None, (n.strip() for n in names.split(","))):
-            self._load(Source(name, name, "local"), lambda name=name: importlib.import_module(name))
+            self._load(Source(name, name, "local"), functools.partial(importlib.import_module, name))
 
     def _load(self, source: Source, importer: Callable[[], object]) -> None:
         try:
@@ -112,6 +128,10 @@ class Zoo:
         taken = next((r.source for r in self.records if r.source.plugin == source.plugin and r is not record), None)
         if taken is not None:
             self._fail(record, f"plugin name '{source.plugin}' is also used by {taken}")
+            return
+        refusal = incompatibility(getattr(plugin, DECLARATION, None), core_version())
+        if refusal is not None:
+            self._fail(record, refusal)
             return
         try:
             self.pm.register(plugin, name=source.plugin)
@@ -144,15 +164,18 @@ class Zoo:
         warnings.warn(text, PluginLoadWarning, stacklevel=2)
 
 
-def _version(distribution: str) -> str:
+def core_version() -> str:
+    """The installed core's version (the source tree's own when it runs uninstalled)."""
     try:
-        return metadata.version(distribution)
+        return metadata.version(CORE_DISTRIBUTION)
     except metadata.PackageNotFoundError:
-        return "0+unknown"
+        from ganzoo import __version__
+
+        return __version__
 
 
 def _stager(staged: list[tuple[str, Any]], hook_name: str, registry_attr: str,
-            spec_type: type) -> Callable[[Any], None]:
+            spec_type: type[Any]) -> Callable[[Any], None]:
     """The ``register`` callback handed to one hook: it checks each spec and stages it for the registry."""
     def register(spec: Any) -> None:
         if not isinstance(spec, spec_type):

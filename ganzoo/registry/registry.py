@@ -23,7 +23,8 @@ class Source:
 
 
 class _Named(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
 
 SpecT = TypeVar("SpecT", bound=_Named)

@@ -1,18 +1,21 @@
 """Checkpoints as safetensors: tensors plus string metadata, nothing pickled.
 
-Tensor keys are ``<part>/<name>``: ``generator/...``, ``discriminator/...``,
-``generator_ema/...`` (when the run averages G's weights),
-``optimizer_g/<param index>/<state key>``, ``optimizer_d/...`` and ``rng/<name>``.
-Metadata holds the format tag, the ganzoo version, the step, the resolved
-config, the provenance of every plugin involved, the data's description
-(shape, classes and their names: what sampling needs, without the data) and
-the optimizers' non-tensor state, each a JSON string.
+Tensor keys are ``<part>/<name>``: one part per network (``generator/...``,
+``discriminator/...``, or whatever an algorithm names them), ``<name>_ema/...``
+for the moving average of the generator, ``optimizer_<name>/<param index>/<state
+key>`` per optimizer, ``algorithm/...``, ``objective/...`` and
+``augmentation/...`` for the plugins' own state (when they keep any), and
+``rng/<stream>``. Metadata holds the format tag, the ganzoo version, the step,
+the resolved config, the provenance of every plugin involved, the data's
+description (shape, classes and their names: what sampling needs, without the
+data) and the optimizers' non-tensor state, each a JSON string.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +25,11 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ganzoo.api.specs import DataInfo
-from ganzoo.errors import CheckpointError
+from ganzoo.api.state import Stateful
+from ganzoo.errors import CheckpointError, one_line
 
-FORMAT = "ganzoo-checkpoint/1"
+FORMAT = "ganzoo-checkpoint/2"
+READABLE_FORMATS = ("ganzoo-checkpoint/1", FORMAT)  # /1 (ganzoo 0.1): the same layout, without plugin state
 
 
 @dataclass
@@ -41,11 +46,12 @@ class Checkpoint:
 
 
 def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict[str, Any], data_info: DataInfo,
-                    models: dict[str, torch.nn.Module], optimizers: dict[str, torch.optim.Optimizer],
-                    rng: dict[str, torch.Tensor]) -> None:
+                    device: torch.device, streams: Mapping[str, torch.Generator],
+                    modules: Mapping[str, torch.nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
+                    states: Mapping[str, Stateful]) -> None:
     """Write atomically: a crash mid-write leaves the previous checkpoint intact."""
     tensors: dict[str, torch.Tensor] = {}
-    for part, module in models.items():
+    for part, module in modules.items():
         for name, value in module.state_dict().items():
             tensors[f"{part}/{name}"] = value
     optimizer_meta: dict[str, Any] = {}
@@ -59,7 +65,10 @@ def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict
                 else:
                     scalars.setdefault(str(index), {})[key] = value
         optimizer_meta[part] = {"param_groups": state["param_groups"], "scalars": scalars}
-    for name, value in rng.items():
+    for part, owner in states.items():
+        for name, value in owner.state_dict().items():
+            tensors[f"{part}/{name}"] = value
+    for name, value in rng_state(device, streams).items():
         tensors[f"rng/{name}"] = value
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     from ganzoo import __version__
@@ -80,6 +89,53 @@ def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict
     os.replace(partial, path)
 
 
+def rng_state(device: torch.device, streams: Mapping[str, torch.Generator]) -> dict[str, torch.Tensor]:
+    """torch's global generators (CPU, and the device's for CUDA) and the run's own streams."""
+    state = {"torch_cpu": torch.get_rng_state(), **{name: stream.get_state() for name, stream in streams.items()}}
+    if device.type == "cuda":
+        state["torch_cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def restore_parts(checkpoint: Checkpoint, path: Path, *, device: torch.device, streams: Mapping[str, torch.Generator],
+                  seed: int, modules: Mapping[str, torch.nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
+                  states: Mapping[str, Stateful]) -> None:
+    """Strictly load every part into the run's objects; a part the run does not have is an error too."""
+    unknown = sorted(set(checkpoint.tensors) - {*modules, *optimizers, *states, "rng"})
+    if unknown:
+        raise CheckpointError(f"{path} holds parts this run does not have ({', '.join(unknown)}); "
+                              "it was written by another algorithm or GAN")
+    for part, module in modules.items():
+        load_module_state(module, checkpoint, part, path)
+    for part, optimizer in optimizers.items():
+        load_optimizer_state(optimizer, checkpoint, part, path)
+    for part, owner in states.items():
+        try:
+            owner.load_state_dict(checkpoint.state_dict(part))
+        except Exception as exc:  # plugin code: any failure means the state does not fit
+            raise CheckpointError(f"{path}: {part} state does not fit ({one_line(exc)})") from None
+    saved_on = str(checkpoint.provenance.get("device", "cpu")).split(":")[0]
+    restore_rng(checkpoint.state_dict("rng"), path, device, streams, checkpoint.step, seed,
+                same_device=saved_on == device.type)
+
+
+def restore_rng(rng: dict[str, torch.Tensor], path: Path, device: torch.device,
+                streams: Mapping[str, torch.Generator], step: int, seed: int, same_device: bool) -> None:
+    """Continue the saved random streams; on another device type, reseed them from the step."""
+    if not same_device:  # generator states are device-specific: the run goes on, not bit for bit
+        for offset, stream in enumerate(streams.values(), start=1):
+            stream.manual_seed(seed + offset + 1000 * step)
+        return
+    try:
+        torch.set_rng_state(rng["torch_cpu"])
+        for name, stream in streams.items():
+            stream.set_state(rng[name])
+        if device.type == "cuda":
+            torch.cuda.set_rng_state(rng["torch_cuda"], device)
+    except (KeyError, RuntimeError, TypeError) as exc:
+        raise CheckpointError(f"{path}: damaged random-number state ({type(exc).__name__}: {exc})") from None
+
+
 def load_checkpoint(path: Path) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`; any damage is a one-line error."""
     if not path.exists():
@@ -92,7 +148,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
             raw = {key: handle.get_tensor(key) for key in handle.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path} is not a readable safetensors file ({exc})") from None
-    if metadata.get("format") != FORMAT:
+    if metadata.get("format") not in READABLE_FORMATS:
         raise CheckpointError(f"{path} is not a ganzoo checkpoint (format {metadata.get('format')!r}, "
                               f"expected {FORMAT!r})")
     try:
@@ -143,10 +199,10 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, checkpoint: Checkpoin
         groups = meta["param_groups"]
         state: dict[int, dict[str, Any]] = {}
         for name, value in checkpoint.state_dict(part).items():
-            index, _, key = name.partition("/")
-            state.setdefault(int(index), {})[key] = value
-        for index, scalars in meta["scalars"].items():
-            state.setdefault(int(index), {}).update(scalars)
+            number, _, key = name.partition("/")
+            state.setdefault(int(number), {})[key] = value
+        for position, scalars in meta["scalars"].items():
+            state.setdefault(int(position), {}).update(scalars)
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"{path}: damaged {part} state ({type(exc).__name__}: {exc})") from None
     for index, param_state in state.items():

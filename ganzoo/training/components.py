@@ -1,31 +1,30 @@
-"""The run's plugin-made parts other than networks and data, and where each came from."""
+"""A run's plugin-made parts other than networks and data: objective, algorithm, augmentation."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import torch
-
-import ganzoo
+from ganzoo.api.algorithm import Algorithm
+from ganzoo.api.augmentation import Augmentation
 from ganzoo.api.objective import Objective
-from ganzoo.registry.calls import call_plugin
-from ganzoo.registry.discovery import Zoo
-from ganzoo.training.config import RunConfig, validate
+from ganzoo.errors import GanzooError
+from ganzoo.training.plan import RunPlan
 
 
-def build_objective(config: RunConfig, zoo: Zoo) -> Objective:
-    spec = zoo.objectives.get(str(config.objective))
-    options = validate(spec.options, config.objective_options, f"objective_options for '{spec.name}'")
-    return call_plugin(zoo.objectives, spec.name, spec.build, options,
-                       check=lambda result: isinstance(result, Objective))
+def build_objective(plan: RunPlan) -> Objective:
+    objective: Objective = plan.objective.build(check=lambda result: isinstance(result, Objective))
+    for name in ("heads", "d_penalty_every", "g_penalty_every"):
+        value = getattr(objective, name)
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            raise GanzooError(f"{plan.objective} sets {name} = {value!r}; it must be a whole number of at least 1")
+    return objective
 
 
-def provenance(config: RunConfig, zoo: Zoo, device: torch.device) -> dict[str, Any]:
-    """Which installed distributions (and versions) supplied each named part of the run."""
-    parts = {"gan": (zoo.gans, config.gan), "objective": (zoo.objectives, str(config.objective)),
-             "dataset": (zoo.datasets, config.dataset)}
-    result: dict[str, Any] = {"ganzoo": ganzoo.__version__, "torch": torch.__version__, "device": str(device)}
-    for key, (registry, name) in parts.items():
-        source = registry.source(name)
-        result[key] = {"name": name, "distribution": source.distribution, "version": source.version}
-    return result
+def build_algorithm(plan: RunPlan) -> Algorithm:
+    algorithm: Algorithm = plan.algorithm.build(check=lambda result: isinstance(result, Algorithm))
+    return algorithm
+
+
+def build_augmentation(plan: RunPlan) -> Augmentation | None:
+    if plan.augmentation is None:
+        return None
+    augmentation: Augmentation = plan.augmentation.build(check=lambda result: isinstance(result, Augmentation))
+    return augmentation

@@ -1,7 +1,8 @@
 """Run configs: pydantic models, TOML loading, ``--set`` overrides, plugin defaults.
 
-Precedence, lowest first: field defaults < the GAN's defaults < the
-objective's defaults < the config file < ``--set`` overrides.
+Precedence, lowest first: field defaults < the algorithm's defaults < the
+GAN's defaults < the objective's defaults < the GAN's overrides < the config
+file < ``--set`` overrides.
 """
 
 from __future__ import annotations
@@ -51,10 +52,14 @@ MIN_SAMPLES = 4
 
 
 class MetricsConfig(StrictModel):
-    """How image runs are measured (FID, KID, precision/recall, IS) through torch-fidelity."""
+    """How runs are measured: which registered metric suites, with how many samples, against what."""
 
-    num_generated: int = Field(10000, ge=MIN_SAMPLES, description="generated samples per evaluation "
-                                                                   "(published FIDs: 50,000)")
+    suites: list[str] | None = Field(None, description="registered metric suites to measure with (default: every "
+                                                        "one that applies to the data; see 'ganzoo list metrics')")
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="each suite's own options, by name")
+    num_generated: int | None = Field(None, ge=MIN_SAMPLES, description=(
+        "generated samples per evaluation (default: each suite's own, 2,500 for the toy suite and 10,000 for "
+        "images; published FIDs use 50,000)"))
     num_reference: int | None = Field(None, ge=MIN_SAMPLES, description="reference images, the first of the split "
                                                                          "(default all)")
     reference_split: str | None = Field(None, description="the data set's split to compare with (default the "
@@ -68,10 +73,15 @@ class RunConfig(StrictModel):
 
     gan: str = Field(description="registered GAN name")
     objective: str | None = Field(None, description="registered objective; defaults to the GAN's own")
+    algorithm: str | None = Field(None, description="registered training algorithm; defaults to the GAN's own "
+                                                    "(alternating)")
+    augmentation: str | None = Field(None, description="registered augmentation applied before the discriminator")
     dataset: str = Field(description="registered data set name")
     gan_options: dict[str, Any] = Field(default_factory=dict)
     objective_options: dict[str, Any] = Field(default_factory=dict)
     dataset_options: dict[str, Any] = Field(default_factory=dict)
+    algorithm_options: dict[str, Any] = Field(default_factory=dict)
+    augmentation_options: dict[str, Any] = Field(default_factory=dict)
     conditional: bool = Field(False, description="class-conditional G and D (needs a labelled data set)")
     ema: EmaConfig = Field(default_factory=EmaConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
@@ -79,6 +89,8 @@ class RunConfig(StrictModel):
     prior: Literal["normal", "uniform"] = "normal"
     optimizer_g: OptimizerConfig = Field(default_factory=OptimizerConfig)
     optimizer_d: OptimizerConfig = Field(default_factory=OptimizerConfig)
+    optimizers: dict[str, OptimizerConfig] = Field(default_factory=dict, description=(
+        "settings of an algorithm's optimizers other than g and d (those are optimizer_g and optimizer_d)"))
     d_steps: int = Field(1, gt=0, description="discriminator steps per generator step (k)")
     lr_decay: Literal["none", "linear"] = Field("none", description="linear: both learning rates fall linearly "
                                                                     "from their set value to 0 at the last step")
@@ -99,6 +111,14 @@ class RunConfig(StrictModel):
     def _known_device(cls, value: str) -> str:
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", value):
             raise ValueError("must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
+        return value
+
+    @field_validator("optimizers")
+    @classmethod
+    def _other_optimizers(cls, value: dict[str, OptimizerConfig]) -> dict[str, OptimizerConfig]:
+        for name in ("g", "d"):
+            if name in value:
+                raise ValueError(f"set optimizer_{name} for the '{name}' optimizer, not optimizers.{name}")
         return value
 
     @field_validator("out_dir")
@@ -200,24 +220,35 @@ def _field_names(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
 
 
 def resolve_config(raw: Mapping[str, Any], zoo: Any, where: str = "config") -> RunConfig:
-    """Validate ``raw``, fill the objective and the plugins' defaults, and check every name."""
+    """Validate ``raw``, fill the objective, the algorithm and the plugins' defaults, and check every name.
+
+    Plugins' options tables are validated once, by the run's plan (:mod:`ganzoo.training.plan`).
+    """
     user = validate(RunConfig, raw, where)
     gan = zoo.gans.get(user.gan)
-    objective_name = gan.default_objective if user.objective is None else user.objective
-    if user.objective is None and objective_name not in zoo.objectives:
-        raise ConfigError(f"GAN '{gan.name}' names default objective '{objective_name}', which no installed plugin "
-                          "registers; set objective (see 'ganzoo list objectives')")
-    objective = zoo.objectives.get(objective_name)
+    objective = zoo.objectives.get(_named_or_default(user.objective, gan, "objective", zoo.objectives))
+    algorithm = zoo.algorithms.get(_named_or_default(user.algorithm, gan, "algorithm", zoo.algorithms))
     dataset = zoo.datasets.get(user.dataset)
-    merged = deep_merge(deep_merge(gan.defaults, objective.defaults), raw)
-    merged["objective"] = objective_name
-    merged.setdefault("out_dir", str(default_run_dir(gan.name, objective_name, dataset.name, user.seed)))
-    config = validate(RunConfig, merged,
-                      f"{where} (with the defaults of GAN '{gan.name}' and objective '{objective_name}')")
-    validate(gan.options, config.gan_options, f"{where}: gan_options for '{gan.name}'")
-    validate(objective.options, config.objective_options, f"{where}: objective_options for '{objective_name}'")
-    validate(dataset.options, config.dataset_options, f"{where}: dataset_options for '{dataset.name}'")
-    return config
+    if user.augmentation is not None:
+        zoo.augmentations.get(user.augmentation)
+    merged: dict[str, Any] = {}
+    for layer in (algorithm.defaults, gan.defaults, objective.defaults, gan.overrides, raw):
+        merged = deep_merge(merged, layer)
+    merged.update(objective=objective.name, algorithm=algorithm.name)
+    merged.setdefault("out_dir", str(default_run_dir(gan.name, objective.name, dataset.name, user.seed)))
+    return validate(RunConfig, merged, f"{where} (with the defaults of GAN '{gan.name}', objective "
+                                       f"'{objective.name}' and algorithm '{algorithm.name}')")
+
+
+def _named_or_default(name: str | None, gan: Any, key: str, registry: Any) -> str:
+    """The name the user set, else the GAN's default, which must be installed."""
+    if name is not None:
+        return name
+    default = getattr(gan, f"default_{key}")
+    if default not in registry:
+        raise ConfigError(f"GAN '{gan.name}' names default {key} '{default}', which no installed plugin registers; "
+                          f"set {key} (see 'ganzoo list {key}s')")
+    return str(default)
 
 
 def load_config(path: Path, overrides: Iterable[str], zoo: Any) -> RunConfig:

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import torch
 
 from ganzoo.api.specs import LoadedData
 from ganzoo.errors import GanzooError
-from ganzoo.registry.calls import call_plugin
-from ganzoo.registry.discovery import Zoo
-from ganzoo.training.config import RunConfig, validate
+from ganzoo.training.config import validate
+from ganzoo.training.plan import Part
 
 
-def load_data(config: RunConfig, zoo: Zoo) -> LoadedData:
-    spec = zoo.datasets.get(config.dataset)
-    options = validate(spec.options, config.dataset_options, f"dataset_options for '{spec.name}'")
-    data = call_plugin(zoo.datasets, spec.name, spec.build, options,
-                       check=lambda result: isinstance(result, LoadedData))
-    if len(data.samples) == 0:  # type: ignore[arg-type]
-        raise GanzooError(f"data set '{spec.name}' from {zoo.datasets.source(spec.name)} is empty")
+def load_data(dataset: Part) -> LoadedData:
+    """The data set a plan's ``dataset`` part describes, checked to be a non-empty :class:`LoadedData`."""
+    data: LoadedData = dataset.build(check=lambda result: isinstance(result, LoadedData))
+    if dataset.call(len, data.samples, what="count its samples") == 0:
+        raise GanzooError(f"{dataset} is empty")
     return data
+
+
+def with_options(dataset: Part, options: dict[str, Any], where: str) -> Part:
+    """The same data set with other options (another split, say), validated."""
+    return dataclasses.replace(dataset, options=validate(dataset.spec.options, options, where))
 
 
 class BatchSampler:
@@ -28,19 +33,19 @@ class BatchSampler:
     data set is indexed item by item and collated. Labels are kept only if asked for.
     """
 
-    def __init__(self, dataset: torch.utils.data.Dataset, batch_size: int, device: torch.device, seed: int,
-                 labelled: bool = False):
+    def __init__(self, dataset: torch.utils.data.Dataset, device: torch.device, seed: int, labelled: bool = False):
         in_memory = isinstance(dataset, torch.utils.data.TensorDataset)
-        self.batch_size = batch_size
         self.device = device
         self.labelled = labelled
-        self.tensors = [t.to(device) for t in dataset.tensors[:2 if labelled else 1]] if in_memory else None
+        self.tensors = None
+        if isinstance(dataset, torch.utils.data.TensorDataset):
+            self.tensors = [t.to(device) for t in dataset.tensors[:2 if labelled else 1]]
         self.dataset = dataset
         self.length = len(dataset)  # type: ignore[arg-type]
         self.rng = torch.Generator(device=device if in_memory else "cpu").manual_seed(seed)
 
-    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        index = torch.randint(self.length, (self.batch_size,), generator=self.rng, device=self.rng.device)
+    def next(self, size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        index = torch.randint(self.length, (size,), generator=self.rng, device=self.rng.device)
         if self.tensors is not None:
             batch = [t[index] for t in self.tensors]
         else:

@@ -34,5 +34,5 @@ def update_ema(average: nn.Module, generator: nn.Module, decay: float) -> None:
     """One averaging step; ``decay = 0`` copies the generator's weights."""
     for mean, current in zip(average.parameters(), generator.parameters()):
         mean.lerp_(current, 1.0 - decay)
-    for mean, current in zip(average.buffers(), generator.buffers()):
-        mean.copy_(current)
+    for kept, buffer in zip(average.buffers(), generator.buffers()):
+        kept.copy_(buffer)

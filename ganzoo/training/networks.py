@@ -1,23 +1,27 @@
-"""A run's networks: built by the GAN's plugin, then checked against the data before any training."""
+"""A run's networks: built by the GAN's plugin (and the algorithm), then checked against the data before training."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
+from collections.abc import Mapping
 
 import torch
 from torch import nn
 
+from ganzoo.api.algorithm import Algorithm, ScoreLayout
+from ganzoo.api.objective import Objective
 from ganzoo.api.specs import DataInfo
 from ganzoo.errors import ConfigError, GanzooError
-from ganzoo.registry.calls import call_plugin
-from ganzoo.registry.discovery import Zoo
-from ganzoo.training.config import RunConfig, validate
+from ganzoo.training.config import RunConfig
+from ganzoo.training.plan import Part, RunPlan
 from ganzoo.training.prior import forward
 from ganzoo.utils import eval_mode
 
-
-def _module_pair(result: object) -> bool:
-    return isinstance(result, tuple) and len(result) == 2 and all(isinstance(m, nn.Module) for m in result)
+NAME = re.compile(r"[a-z][a-z0-9_]*")
+# Checkpoint parts that are not networks; a network's moving average is stored as "<name>_ema".
+RESERVED = ("rng", "algorithm", "objective", "augmentation")
 
 
 def network_info(config: RunConfig, info: DataInfo) -> DataInfo:
@@ -28,53 +32,100 @@ def network_info(config: RunConfig, info: DataInfo) -> DataInfo:
     return dataclasses.replace(info, conditional=config.conditional)
 
 
-def build_networks(config: RunConfig, zoo: Zoo, info: DataInfo) -> tuple[nn.Module, nn.Module]:
-    """The GAN's generator and discriminator, checked against the data shape (and labels, if conditional)."""
-    spec = zoo.gans.get(config.gan)
-    options = validate(spec.options, config.gan_options, f"gan_options for '{spec.name}'")
-    what = f"{'a class-conditional ' if info.conditional else ''}data set '{config.dataset}' {info.shape}"
+def build_networks(plan: RunPlan, algorithm: Algorithm, info: DataInfo) -> dict[str, nn.Module]:
+    """Every network of the run, by name: the GAN's, through the algorithm, checked against its declarations
+    and against the data (shapes, labels, score layouts and the batch size)."""
+    gan = plan.gan
+    what = f"{'a class-conditional ' if info.conditional else ''}data set '{plan.config.dataset}' {info.shape}"
+
+    def build_gan() -> dict[str, nn.Module]:
+        try:
+            built = gan.build(info, plan.config.z_dim, check=_networks)
+        except GanzooError as exc:
+            if isinstance(exc.__cause__, ValueError):  # the plugin's way to refuse a data shape
+                raise ConfigError(f"GAN '{gan.name}' cannot be built for {what}: {exc.__cause__}") from None
+            raise
+        return dict(built) if isinstance(built, Mapping) else {"generator": built[0], "discriminator": built[1]}
+
+    networks = plan.algorithm.call(algorithm.build_networks, build_gan, info, plan.config.z_dim, check=_named_networks,
+                                   what="build its networks")
+    _check_names(plan.algorithm, algorithm, networks)
+    _probe(plan, algorithm, networks, info)
+    return networks
+
+
+def check_pairing(plan: RunPlan, algorithm: Algorithm, networks: Mapping[str, nn.Module],
+                  objective: Objective) -> None:
+    """The algorithm's own check of the networks and the objective; its ``ValueError`` is a config error."""
     try:
-        generator, discriminator = call_plugin(zoo.gans, spec.name, spec.build, info, config.z_dim, options,
-                                               check=_module_pair)
+        plan.algorithm.call(algorithm.check, networks, objective, what="check the networks")
     except GanzooError as exc:
-        if isinstance(exc.__cause__, ValueError):  # the plugin's way to refuse a data shape
-            raise ConfigError(f"GAN '{spec.name}' cannot be built for {what}: {exc.__cause__}") from None
+        if isinstance(exc.__cause__, ValueError):
+            raise ConfigError(f"algorithm '{plan.algorithm.name}' cannot train GAN '{plan.gan.name}' with "
+                              f"objective '{plan.objective.name}': {exc.__cause__}") from None
         raise
+
+
+def _networks(result: object) -> bool:
+    pair = isinstance(result, tuple) and len(result) == 2 and all(isinstance(m, nn.Module) for m in result)
+    return pair or _named_networks(result)
+
+
+def _named_networks(result: object) -> bool:
+    return (isinstance(result, Mapping) and bool(result)
+            and all(isinstance(k, str) and isinstance(v, nn.Module) for k, v in result.items()))
+
+
+def _check_names(part: Part, algorithm: Algorithm, networks: Mapping[str, nn.Module]) -> None:
+    """Network names fit checkpoints, and every network the algorithm declares exists, each in one optimizer."""
+    for name in networks:
+        if not NAME.fullmatch(name) or name in RESERVED or name.startswith("optimizer_") or name.endswith("_ema"):
+            raise GanzooError(f"{part} names a network '{name}'; names are lowercase identifiers, not "
+                              f"{', '.join(RESERVED)} and not starting with optimizer_ or ending with _ema")
+    declared = [name for members in algorithm.optimizers.values() for name in members]
+    declared += [algorithm.generator] if algorithm.generator else []
+    missing = sorted({name for name in [*declared, *algorithm.discriminators] if name not in networks})
+    if missing:
+        raise GanzooError(f"{part} uses networks {', '.join(missing)}, but the run has only "
+                          f"{', '.join(sorted(networks))}")
+    owned = [name for members in algorithm.optimizers.values() for name in members]
+    twice = sorted({name for name in owned if owned.count(name) > 1})
+    if twice:
+        raise GanzooError(f"{part} puts networks {', '.join(twice)} in more than one optimizer")
+
+
+def _probe(plan: RunPlan, algorithm: Algorithm, networks: Mapping[str, nn.Module], info: DataInfo) -> None:
+    """Run the generator and each discriminator once, in eval mode, and check what they return."""
+    gan, config = plan.gan, plan.config
+    layouts = {name: plan.gan.call(ScoreLayout.of, networks[name], what="declare a score layout")
+               for name in algorithm.discriminators}
+    for name, layout in layouts.items():
+        if config.batch_size % layout.pack:
+            raise ConfigError(f"batch_size {config.batch_size} is not a multiple of {layout.pack}, the samples "
+                              f"{name} scores together (its pack); set batch_size to a multiple of {layout.pack}")
+    count = 2 * math.lcm(*(layout.pack for layout in layouts.values()), 1)
+    labels = torch.zeros(count, dtype=torch.long) if info.conditional else None
     try:
-        samples, scores = call_plugin(zoo.gans, spec.name, _probe, generator, discriminator, config.z_dim,
-                                      info.conditional,
-                                      check=lambda result: all(isinstance(t, torch.Tensor) for t in result))
+        with torch.no_grad(), eval_mode(*networks.values()):
+            if algorithm.generator is not None:
+                samples = gan.call(forward, networks[algorithm.generator], torch.zeros(count, config.z_dim), labels,
+                                   what="generate", check=lambda out: isinstance(out, torch.Tensor))
+                if tuple(samples.shape) != (count, *info.shape):
+                    raise GanzooError(f"GAN '{gan.name}' generator gives samples of shape {tuple(samples.shape[1:])}, "
+                                      f"but data set '{config.dataset}' has {info.shape}")
+            else:
+                samples = torch.zeros(count, *info.shape)
+            for name, layout in layouts.items():
+                scores = gan.call(forward, networks[name], samples, labels, what=f"score samples with {name}",
+                                  check=lambda out: isinstance(out, torch.Tensor))
+                expected = count // layout.pack * layout.heads
+                if scores.numel() != expected:
+                    raise GanzooError(
+                        f"GAN '{gan.name}' {name} gives {scores.numel()} scores for {count} samples; its "
+                        f"{layout} promises {expected} (declare score_layout = ScoreLayout(pack=..., heads=...) "
+                        "for anything but one score per sample)")
     except GanzooError as exc:
         if info.conditional and isinstance(exc.__cause__, TypeError):  # networks that take no labels
-            raise ConfigError(f"GAN '{spec.name}' has no class-conditional variant ({exc.__cause__}); "
+            raise ConfigError(f"GAN '{gan.name}' has no class-conditional variant ({exc.__cause__}); "
                               "set conditional = false") from None
         raise
-    if tuple(samples.shape) != (2, *info.shape):
-        raise GanzooError(f"GAN '{spec.name}' generator gives samples of shape {tuple(samples.shape[1:])}, "
-                          f"but data set '{config.dataset}' has {info.shape}")
-    if scores.numel() != 2:
-        raise GanzooError(f"GAN '{spec.name}' discriminator gives {scores.numel() // 2} scores per sample; "
-                          "it must give one")
-    return generator, discriminator
-
-
-@torch.no_grad()
-def _probe(generator: nn.Module, discriminator: nn.Module, z_dim: int,
-           conditional: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run both networks once on two samples, in eval mode, to check their shapes."""
-    labels = torch.zeros(2, dtype=torch.long) if conditional else None
-    with eval_mode(generator, discriminator):
-        samples = forward(generator, torch.zeros(2, z_dim), labels)
-        return samples, forward(discriminator, samples, labels)
-
-
-class WithLabels(nn.Module):
-    """A conditional discriminator with its labels bound, for objectives that call ``D(x)`` themselves."""
-
-    def __init__(self, discriminator: nn.Module, labels: torch.Tensor):
-        super().__init__()
-        self.discriminator = discriminator
-        self.labels = labels
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.discriminator(inputs, self.labels)

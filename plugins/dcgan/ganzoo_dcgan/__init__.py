@@ -8,6 +8,8 @@ from ganzoo import DataInfo, GanSpec, Options, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_dcgan.models import START_SIDE, DCGANDiscriminator, DCGANGenerator, init_weights
 
+ganzoo_plugin_api = "2.0"
+
 CITATION = ("Radford, Metz and Chintala 2015, Unsupervised Representation Learning with Deep Convolutional "
             "Generative Adversarial Networks, ICLR 2016 (arXiv:1511.06434)")
 SIDES = tuple(sorted(START_SIDE))
@@ -20,10 +22,10 @@ class DCGANOptions(Options):
 
 
 def build_dcgan(info: DataInfo, z_dim: int, options: DCGANOptions):
-    square_side(info, "dcgan", SIDES)
-    num_classes = info.condition_classes
-    generator = DCGANGenerator(z_dim, info.shape, options.g_channels, num_classes)
-    discriminator = DCGANDiscriminator(info.shape, options.d_channels, num_classes)
+    side = square_side(info, "dcgan", SIDES)
+    num_classes, shape = info.condition_classes, (info.shape[0], side, side)
+    generator = DCGANGenerator(z_dim, shape, options.g_channels, num_classes)
+    discriminator = DCGANDiscriminator(shape, options.d_channels, num_classes)
     init_weights(generator)
     init_weights(discriminator)
     return generator, discriminator
@@ -39,6 +41,8 @@ def register_gans(register):
         description="transposed-conv G with batch norm and ReLU, strided-conv D with LeakyReLU; 28, 32 or 64 px; "
                     "conditional: conditional batch norm in G, projection D",
         options=DCGANOptions,
+        serves=(DataInfo(shape=(1, 28, 28)), DataInfo(shape=(3, 32, 32)), DataInfo(shape=(3, 64, 64)),
+                DataInfo(shape=(1, 28, 28), num_classes=10, conditional=True)),
         # Section 4 of the paper: minibatch 128, Adam with lr 0.0002 and beta1 0.5 (beta2 left at Adam's 0.999);
         # Figure 1: z is drawn from a 100-dimensional uniform distribution.
         defaults={

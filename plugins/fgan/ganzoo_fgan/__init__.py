@@ -17,6 +17,8 @@ from pydantic import Field
 from ganzoo import Objective, ObjectiveSpec, Options, hookimpl
 from ganzoo_fgan.divergences import DIVERGENCES, FDivergence
 
+ganzoo_plugin_api = "2.0"
+
 CITATION = ("Nowozin, Cseke and Tomioka 2016, f-GAN: Training Generative Neural Samplers using "
             "Variational Divergence Minimization, NeurIPS (arXiv:1606.00709)")
 

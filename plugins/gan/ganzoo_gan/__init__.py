@@ -8,6 +8,8 @@ from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, hookimpl
 from ganzoo_gan.models import MaxoutDiscriminator, MLPGenerator
 from ganzoo_gan.objectives import Minimax, NonSaturating
 
+ganzoo_plugin_api = "2.0"
+
 CITATION = "Goodfellow et al. 2014, Generative Adversarial Nets, NeurIPS (arXiv:1406.2661)"
 
 
@@ -47,6 +49,7 @@ def register_gans(register):
         citation=CITATION,
         description="MLP generator (ReLU) and maxout discriminator with dropout",
         options=MLPOptions,
+        serves=(DataInfo(shape=(2,)), DataInfo(shape=(1, 28, 28))),
         defaults={
             "z_dim": 100,
             "batch_size": 100,

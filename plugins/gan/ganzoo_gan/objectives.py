@@ -15,7 +15,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ganzoo.api.objective import Objective
+from ganzoo import Objective
 
 
 def value(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:

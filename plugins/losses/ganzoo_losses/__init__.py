@@ -18,6 +18,8 @@ import torch.nn.functional as F
 
 from ganzoo import Objective, ObjectiveSpec, hookimpl
 
+ganzoo_plugin_api = "2.0"
+
 HINGE = "Lim and Ye 2017, Geometric GAN (arXiv:1705.02894); Miyato et al. 2018, Spectral Normalization for GANs, ICLR"
 LSGAN = "Mao et al. 2017, Least Squares Generative Adversarial Networks, ICCV (arXiv:1611.04076)"
 

@@ -27,10 +27,13 @@ from ganzoo.layers import square_side
 from ganzoo_sngan.cnn import CNNDiscriminator, CNNGenerator
 from ganzoo_sngan.resnet import ResNetDiscriminator, ResNetGenerator
 
+ganzoo_plugin_api = "2.0"
+
 SNGAN = ("Miyato, Kataoka, Koyama and Yoshida 2018, Spectral Normalization for Generative Adversarial Networks, "
          "ICLR (arXiv:1802.05957)")
 PROJECTION = "Miyato and Koyama 2018, cGANs with Projection Discriminator, ICLR (arXiv:1802.05637)"
 SIDE = 32
+SERVES = (DataInfo(shape=(3, SIDE, SIDE)), DataInfo(shape=(3, SIDE, SIDE), num_classes=10, conditional=True))
 
 COMMON_DEFAULTS = {"z_dim": 128, "prior": "normal", "batch_size": 64}
 CNN_DEFAULTS = {
@@ -89,6 +92,7 @@ def register_gans(register):
         description="standard CNN (Table 3) with spectral norm in D; 32x32; "
                     "conditional: conditional batch norm in G, projection D",
         options=CNNOptions,
+        serves=SERVES,
         defaults=CNN_DEFAULTS,
     ))
     register(GanSpec(
@@ -99,5 +103,6 @@ def register_gans(register):
         description="ResNet (Table 4) with spectral norm in D, global sum pooling; 32x32; "
                     "conditional: conditional batch norm in G's blocks, projection D",
         options=ResNetOptions,
+        serves=SERVES,
         defaults=RESNET_DEFAULTS,
     ))

@@ -29,7 +29,7 @@ def spectral_normalize(network: nn.Module) -> nn.Module:
 
 
 def is_normalised(module: nn.Module) -> bool:
-    return hasattr(module, "parametrizations") and "weight" in module.parametrizations
+    return "weight" in getattr(module, "parametrizations", {})
 
 
 def normalised_layers(network: nn.Module) -> list[nn.Module]:

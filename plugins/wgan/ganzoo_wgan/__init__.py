@@ -11,6 +11,8 @@ from ganzoo_wgan.models import MLPCritic, MLPGenerator
 from ganzoo_wgan.objectives import GradientPenalty, WeightClipping
 from ganzoo_wgan.resnet import ResNetCritic, ResNetGenerator
 
+ganzoo_plugin_api = "2.0"
+
 WGAN = "Arjovsky, Chintala and Bottou 2017, Wasserstein Generative Adversarial Networks, ICML (arXiv:1701.07875)"
 WGAN_GP = "Gulrajani et al. 2017, Improved Training of Wasserstein GANs, NeurIPS (arXiv:1704.00028)"
 
@@ -76,6 +78,7 @@ def register_gans(register):
             citation=citation,
             description="ReLU MLP generator and critic, no batch norm",
             options=MLPOptions,
+            serves=(DataInfo(shape=(2,)), DataInfo(shape=(1, 28, 28))),
             defaults={"batch_size": 64},
         ))
     register(GanSpec(
@@ -85,9 +88,11 @@ def register_gans(register):
         citation=WGAN_GP,
         description="the paper's CIFAR-10 ResNet: G with batch norm, critic without; 32x32",
         options=ResNetOptions,
-        # The paper's run used lr 2e-4 decayed linearly to 0; the wgan-gp objective's defaults (lr 1e-4) take
-        # precedence over a GAN's, so set optimizer_g.lr = optimizer_d.lr = 2e-4 to match it.
+        serves=(DataInfo(shape=(3, 32, 32)),),
         defaults={"z_dim": 128, "prior": "normal", "batch_size": 64, "lr_decay": "linear"},
+        # The paper's CIFAR-10 run (gan_cifar_resnet.py): lr 2e-4 decayed linearly to 0, over the wgan-gp
+        # objective's 1e-4 (its MLP setting)
+        overrides={"optimizer_g": {"lr": 2e-4}, "optimizer_d": {"lr": 2e-4}},
     ))
 
 

@@ -1,0 +1,112 @@
+"""A run's plan: every named plugin contribution it uses, with its options validated once, and their origin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+import ganzoo
+from ganzoo.api.options import Options
+from ganzoo.errors import ConfigError, GanzooError, one_line
+from ganzoo.registry.discovery import Zoo
+from ganzoo.registry.registry import Registry, Source
+from ganzoo.training.config import RunConfig, validate
+
+
+@dataclass(frozen=True)
+class Part:
+    """One registered contribution a run uses: its spec, its validated options and the distribution it came
+    from. Calls into its plugin code go through :meth:`call`."""
+
+    kind: str
+    spec: Any
+    options: Options
+    source: Source
+
+    @property
+    def name(self) -> str:
+        return str(self.spec.name)
+
+    def __str__(self) -> str:
+        return f"{self.kind} '{self.name}' from {self.source}"
+
+    def call(self, function: Callable[..., Any], *args: Any, check: Callable[[Any], bool] = lambda _: True,
+             what: str = "build") -> Any:
+        """``function(*args)``: a crash inside it, or a result failing ``check``, is a one-line error naming
+        this part, its distribution and ``what`` was called."""
+        try:
+            result = function(*args)
+        except GanzooError:
+            raise
+        except Exception as exc:
+            raise GanzooError(f"{self} failed to {what}: {one_line(exc)}") from exc
+        if not check(result):
+            raise GanzooError(f"{self} returned {type(result).__name__} from {what}, not what the spec promises")
+        return result
+
+    def build(self, *args: Any, check: Callable[[Any], bool]) -> Any:
+        """The spec's ``build`` with ``args`` before the options."""
+        return self.call(self.spec.build, *args, self.options, check=check)
+
+
+def part(zoo: Zoo, kind: str, name: str, options: dict[str, Any], where: str = "") -> Part:
+    """The registered ``name`` of ``kind`` (a registry name such as ``gans``) with ``options`` validated."""
+    registry: Registry[Any] = zoo.registry(kind)
+    spec = registry.get(name)
+    table = where or f"{registry.kind.lower()}_options"
+    return Part(registry.kind, spec, validate(spec.options, options, f"{table} for '{name}'"), registry.source(name))
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a resolved config is made of. ``metrics`` holds every suite the run may use: those
+    ``metrics.suites`` names, or all registered ones (the evaluator keeps those that apply to the data)."""
+
+    config: RunConfig
+    gan: Part
+    objective: Part
+    algorithm: Part
+    dataset: Part
+    augmentation: Part | None
+    metrics: tuple[Part, ...]
+
+    @classmethod
+    def create(cls, config: RunConfig, zoo: Zoo) -> RunPlan:
+        """Look up every name of ``config`` and validate each options table, once."""
+        gan = part(zoo, "gans", config.gan, config.gan_options)
+        algorithm_name = config.algorithm or gan.spec.default_algorithm  # None in configs from before 0.2
+        augmentation = (None if config.augmentation is None else
+                        part(zoo, "augmentations", config.augmentation, config.augmentation_options))
+        return cls(config, gan, part(zoo, "objectives", str(config.objective), config.objective_options),
+                   part(zoo, "algorithms", algorithm_name, config.algorithm_options),
+                   part(zoo, "datasets", config.dataset, config.dataset_options), augmentation,
+                   metric_parts(config, zoo))
+
+    def parts(self) -> dict[str, Part]:
+        """The run's parts by role, as provenance names them."""
+        named = {"gan": self.gan, "objective": self.objective, "algorithm": self.algorithm, "dataset": self.dataset}
+        return named if self.augmentation is None else {**named, "augmentation": self.augmentation}
+
+    def provenance(self, device: torch.device) -> dict[str, Any]:
+        """Which installed distributions (and versions) supplied each named part of the run."""
+        result: dict[str, Any] = {"ganzoo": ganzoo.__version__, "torch": torch.__version__, "device": str(device)}
+        for role, used in self.parts().items():
+            result[role] = describe(used)
+        return result
+
+
+def describe(used: Part) -> dict[str, str]:
+    return {"name": used.name, "distribution": used.source.distribution, "version": used.source.version}
+
+
+def metric_parts(config: RunConfig, zoo: Zoo) -> tuple[Part, ...]:
+    settings = config.metrics
+    names = settings.suites if settings.suites is not None else zoo.metrics.names()
+    stray = sorted(set(settings.options) - set(names))
+    if stray:
+        raise ConfigError(f"metrics.options names {', '.join(stray)}, which this run does not measure "
+                          f"(its suites: {', '.join(names) or 'none'})")
+    return tuple(part(zoo, "metrics", name, settings.options.get(name, {}), "metrics.options") for name in names)

@@ -1,0 +1,88 @@
+"""The runner's side of a training step: what :class:`ganzoo.TrainingStep` promises an algorithm."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import torch
+from torch import nn
+
+from ganzoo.api.algorithm import Batch, ScoreLayout, TrainingStep
+from ganzoo.api.augmentation import Augmentation
+from ganzoo.api.objective import Objective
+from ganzoo.errors import GanzooError
+from ganzoo.training import stats
+from ganzoo.training.data import BatchSampler
+from ganzoo.training.prior import Prior, forward
+
+
+class RunnerStep(TrainingStep):
+    """Services over the trainer's parts; the trainer sets ``index`` before each step."""
+
+    def __init__(self, *, networks: Mapping[str, nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
+                 objective: Objective, augmentation: Augmentation | None, batches: BatchSampler, prior: Prior,
+                 noise: torch.Generator, steps: int, batch_size: int, d_steps: int):
+        self.networks = MappingProxyType(dict(networks))
+        self.optimizers = optimizers
+        self.objective = objective
+        self.augmentation = augmentation
+        self.batches = batches
+        self.prior = prior
+        self.noise = noise
+        self.steps, self.batch_size, self.d_steps = steps, batch_size, d_steps
+        self.num_classes = prior.num_classes
+        self.index = 0
+        self.layouts: dict[str, ScoreLayout] = {}
+
+    def network(self, name: str) -> nn.Module:
+        if name not in self.networks:
+            raise GanzooError(f"the algorithm asked for network '{name}'; the run has {', '.join(self.networks)}")
+        return self.networks[name]
+
+    def real(self, n: int | None = None) -> Batch:
+        samples, labels = self.batches.next(n or self.batch_size)
+        return Batch(samples, labels)
+
+    def latents(self, n: int | None = None) -> Batch:
+        size = n or self.batch_size
+        codes = self.prior.sample(size, self.noise)
+        return Batch(codes, self.prior.sample_labels(size, self.noise), codes)
+
+    def generate(self, n: int | None = None, *, network: str = "generator") -> Batch:
+        latents = self.latents(n)
+        assert latents.latents is not None
+        return Batch(forward(self.network(network), latents.latents, latents.labels), latents.labels, latents.latents)
+
+    def discriminate(self, samples: torch.Tensor, labels: torch.Tensor | None = None, *,
+                     network: str = "discriminator", observe: bool = False) -> torch.Tensor:
+        discriminator = self.network(network)
+        layout = self.layouts.get(network) or self.layouts.setdefault(network, ScoreLayout.of(discriminator))
+        inputs = samples if self.augmentation is None else self.augmentation(samples)
+        scores = forward(discriminator, inputs, labels if self.num_classes is not None else None)
+        count = len(samples) // layout.pack
+        if len(samples) % layout.pack or scores.numel() != count * layout.heads:
+            raise GanzooError(f"discriminator '{network}' gave {scores.numel()} scores for {len(samples)} samples; "
+                              f"its {layout} promises {count * layout.heads} for a multiple of {layout.pack} samples")
+        scores = scores.reshape(count) if layout.heads == 1 else scores.reshape(count, layout.heads)
+        if observe and self.augmentation is not None:
+            self.augmentation.observe(scores.detach())
+        return scores
+
+    def optimize(self, optimizer: str, loss: torch.Tensor) -> None:
+        if optimizer not in self.optimizers:
+            raise GanzooError(f"the algorithm stepped optimizer '{optimizer}'; it declares "
+                              f"{', '.join(self.optimizers)}")
+        if not (isinstance(loss, torch.Tensor) and loss.dim() == 0 and loss.is_floating_point()):
+            raise GanzooError(f"the loss for optimizer '{optimizer}' must be a floating-point scalar tensor, got "
+                              f"{getattr(loss, 'shape', type(loss).__name__)!r}")
+        if not loss.requires_grad:
+            raise GanzooError(f"the loss for optimizer '{optimizer}' has no gradient: it does not depend on the "
+                              "networks' weights (was it computed under torch.no_grad() or detached?)")
+        step = self.optimizers[optimizer]
+        step.zero_grad(set_to_none=True)
+        loss.backward()
+        step.step()
+
+    def report(self, name: str, value: torch.Tensor | float) -> None:
+        stats.report(name, value)
