@@ -10,6 +10,7 @@ import pytest
 from ganzoo.errors import GanzooError
 from ganzoo.metrics import inception as inception_weights
 from ganzoo.registry.discovery import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, reset_zoo
+from ganzoo.testing import quick_config
 from ganzoo.utils import cache_dir
 
 
@@ -47,10 +48,8 @@ def make_distribution(tmp_path, monkeypatch):
 
 
 def toy_run(tmp_path: Path, **overrides) -> dict:
-    """A raw config for a short toy run inside ``tmp_path``."""
-    return {"gan": "gan", "dataset": "ring8", "steps": 20, "batch_size": 32, "log_every": 5,
-            "sample_every": 0, "eval_every": 0, "checkpoint_every": 10, "device": "cpu",
-            "out_dir": str(tmp_path / "run"), **overrides}
+    """A raw config for a short toy run of the ``gan`` GAN inside ``tmp_path``."""
+    return quick_config(tmp_path / "run", **{"gan": "gan", **overrides})
 
 
 @pytest.fixture(scope="session")

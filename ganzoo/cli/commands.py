@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ganzoo.api.specs import DataInfo, LoadedData
-from ganzoo.errors import GanzooError, RunDirError
+from ganzoo.errors import GanzooError, RunDirError, one_line
 from ganzoo.metrics.evaluation import EVAL_SEED, Evaluator
 from ganzoo.registry.discovery import Zoo, get_zoo
 from ganzoo.sampling.generation import (
@@ -52,6 +52,40 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         for error in record.errors:
             print(f"    error: {error}")
     return 0
+
+
+def cmd_plugin(args: argparse.Namespace) -> int:
+    if args.action == "new":
+        from ganzoo.cli.scaffold import write_plugin
+
+        target = write_plugin(args.name, args.dir, get_zoo())
+        print(f"wrote {target}; install it with: pip install -e '{target}[test]', then: ganzoo plugin check "
+              f"ganzoo-{args.name}")
+        return 0
+    return check_plugin(args.name)
+
+
+def check_plugin(distribution: str) -> int:
+    """Run the conformance checks of ``distribution`` and print one line per check; 1 if any failed."""
+    import tempfile
+
+    from ganzoo.testing.conformance import Skipped, checks_for
+
+    checks = checks_for(distribution)
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    width = max(len(check.id) for check in checks)
+    with tempfile.TemporaryDirectory(prefix="ganzoo-check-") as folder:
+        for number, check in enumerate(checks):
+            try:
+                status, detail = "PASS", check.run(Path(folder) / f"check-{number}")
+            except Skipped as exc:
+                status, detail = "SKIP", str(exc)
+            except Exception as exc:  # a failing check is a result, not an error of this command
+                status, detail = "FAIL", one_line(exc)
+            counts[status] += 1
+            print(f"{status}  {check.id:<{width}}  {detail}", flush=True)
+    print(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped")
+    return 1 if counts["FAIL"] else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -73,10 +73,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("plugins", help="list installed plugin distributions and what they contribute")
 
-    p = sub.add_parser("list", help="list registered GANs, objectives and data sets",
-                       description="List registered names. KIND is gans, objectives or datasets; "
-                                   "PATTERN takes fnmatch wildcards, e.g. 'w*'.")
-    p.add_argument("kind_or_pattern", nargs="?", metavar="KIND", help="gans, objectives or datasets (default: all)")
+    p = sub.add_parser("plugin", help="write a new plugin, or check an installed one (the authors' kit)",
+                       description="Tools for plugin authors (docs/plugin-authors.md).")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
+    q = actions.add_parser("new", help="write a complete plugin distribution that trains on ring8 once installed",
+                           description="Write ganzoo-NAME/ (pyproject with the entry point, the module with a GAN "
+                                       "NAME and its objective NAME-ns, tests using ganzoo.testing, a README). "
+                                       "Install it with pip install -e ganzoo-NAME.")
+    q.add_argument("name", metavar="NAME", help="lowercase letters, digits and hyphens, e.g. mygan")
+    q.add_argument("--dir", type=Path, default=Path("."), help="folder to write ganzoo-NAME/ into (default .)")
+    q = actions.add_parser("check", help="run the conformance checks on an installed plugin",
+                           description="Run ganzoo.testing's conformance checks on every contribution of an "
+                                       "installed distribution and print a table; exit status 1 if any fails.")
+    q.add_argument("name", metavar="DISTRIBUTION", help="e.g. ganzoo-gan (or the plugin's entry-point name)")
+
+    p = sub.add_parser("list", help="list registered GANs, objectives, data sets, algorithms, augmentations, metrics",
+                       description="List registered names. KIND is gans, objectives, datasets, algorithms, "
+                                   "augmentations or metrics; PATTERN takes fnmatch wildcards, e.g. 'w*'.")
+    p.add_argument("kind_or_pattern", nargs="?", metavar="KIND", help="one kind (default: all)")
     p.add_argument("pattern", nargs="?", metavar="PATTERN", help="fnmatch pattern (default '*')")
     p.add_argument("-v", "--verbose", action="store_true", help="show what to cite for each")
 

@@ -8,8 +8,7 @@ from torch import nn
 
 import ganzoo
 from ganzoo.layers import ConditionalBatchNorm2d
-from ganzoo.registry.discovery import get_zoo
-from ganzoo.training.config import resolve_config
+from ganzoo.testing import resolved_config
 
 SHAPES = [(c, s, s) for s in (28, 32, 64) for c in (1, 3)]
 
@@ -102,8 +101,8 @@ def test_conditional_pair_depends_on_the_labels():
         G(z)
 
 
-def test_registered_defaults_are_the_papers(tmp_path):
-    config = resolve_config({"gan": "dcgan", "dataset": "ring8", "out_dir": str(tmp_path)}, get_zoo())
+def test_registered_defaults_are_the_papers():
+    config = resolved_config(gan="dcgan")
     assert config.objective == "nonsaturating"
     assert config.z_dim == 100 and config.batch_size == 128 and config.prior == "uniform"
     for optimizer in (config.optimizer_g, config.optimizer_d):

@@ -1,5 +1,4 @@
-"""The 32x32 ResNet and CNN pairs: ``sngan-cnn`` and ``sngan-resnet`` (Miyato et al. 2018; Miyato & Koyama 2018)
-and ``wgan-gp-resnet`` (Gulrajani et al. 2017)."""
+"""The 32x32 CNN and ResNet pairs ``sngan-cnn`` and ``sngan-resnet`` (Miyato et al. 2018; Miyato & Koyama 2018)."""
 
 from __future__ import annotations
 
@@ -10,20 +9,18 @@ from torch import nn
 import ganzoo
 from ganzoo.layers import ConditionalBatchNorm2d
 from ganzoo.layers.resblocks import DownBlock, OptimizedDownBlock, UpBlock
-from ganzoo.registry.discovery import get_zoo
-from ganzoo.training.config import resolve_config
+from ganzoo.testing import resolved_config
 from ganzoo_sngan.spectral import normalised_layers
 
 SNGANS = ("sngan-cnn", "sngan-resnet")
-SMALL = {"sngan-cnn": {"g_channels": 16, "d_channels": 16}, "sngan-resnet": {"g_channels": 32, "d_channels": 32},
-         "wgan-gp-resnet": {"g_channels": 32, "d_channels": 32}}
+SMALL = {"sngan-cnn": {"g_channels": 16, "d_channels": 16}, "sngan-resnet": {"g_channels": 32, "d_channels": 32}}
 
 
 def conditional(shape=(3, 32, 32), classes=10):
     return ganzoo.DataInfo(shape, num_classes=classes, conditional=True)
 
 
-@pytest.mark.parametrize("name", (*SNGANS, "wgan-gp-resnet"))
+@pytest.mark.parametrize("name", SNGANS)
 @pytest.mark.parametrize("channels", (1, 3))
 def test_builds_32x32_images_of_any_channel_count(name, channels):
     torch.manual_seed(0)
@@ -34,18 +31,13 @@ def test_builds_32x32_images_of_any_channel_count(name, channels):
     assert scores.shape == (4,) and torch.isfinite(scores).all()
 
 
-@pytest.mark.parametrize("name", (*SNGANS, "wgan-gp-resnet"))
+@pytest.mark.parametrize("name", SNGANS)
 @pytest.mark.parametrize("shape", [(3, 28, 28), (3, 64, 64), (3, 32, 16)])
 def test_refuses_other_shapes_and_says_how_to_fix_it(name, shape):
     with pytest.raises(ValueError, match=rf"{name} serves 32x32 images only.*dataset_options.resolution = 32"):
         ganzoo.build_gan(name, ganzoo.DataInfo(shape))
     with pytest.raises(ValueError, match=rf"{name} serves images, not data of shape \(2,\)"):
         ganzoo.build_gan(name, ganzoo.DataInfo((2,)))
-
-
-def test_wgan_gp_resnet_has_no_conditional_variant():
-    with pytest.raises(ValueError, match="no class-conditional variant.*sngan-resnet"):
-        ganzoo.build_gan("wgan-gp-resnet", conditional())
 
 
 @pytest.mark.parametrize("name", SNGANS)
@@ -137,36 +129,9 @@ def test_conditional_resnet_conditions_the_blocks_not_the_last_norm():
 
 
 @pytest.mark.parametrize("name, d_steps, betas", [("sngan-cnn", 1, (0.5, 0.999)), ("sngan-resnet", 5, (0.0, 0.9))])
-def test_registered_defaults_are_the_papers(tmp_path, name, d_steps, betas):
-    config = resolve_config({"gan": name, "dataset": "ring8", "out_dir": str(tmp_path)}, get_zoo())
+def test_registered_defaults_are_the_papers(name, d_steps, betas):
+    config = resolved_config(gan=name)
     assert config.objective == "hinge" and config.z_dim == 128 and config.batch_size == 64
     assert config.prior == "normal" and config.d_steps == d_steps and not config.ema.enabled
     for optimizer in (config.optimizer_g, config.optimizer_d):
         assert optimizer.kind == "adam" and optimizer.lr == 2e-4 and optimizer.betas == betas
-
-
-def test_wgan_gp_resnet_critic_has_no_batch_norm_and_takes_the_gradient_penalty():
-    torch.manual_seed(0)
-    G, D = ganzoo.build_gan("wgan-gp-resnet", ganzoo.DataInfo((3, 32, 32)), z_dim=128)
-    assert sum(isinstance(m, nn.BatchNorm2d) for m in G.modules()) == 3 * 2 + 1
-    assert not any(isinstance(m, (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)) for m in D.modules())
-    assert len(D.blocks) == 4 and [b.downsample for b in D.blocks[1:]] == [True, False, False]
-    assert all(m.out_channels == 128 for m in D.modules() if isinstance(m, nn.Conv2d))
-    # global mean pooling: the output layer sees the average of ReLU(last block) over the 8x8 positions
-    seen = []
-    D.blocks[-1].register_forward_hook(lambda module, inputs, output: seen.append(output))
-    x = torch.randn(2, 3, 32, 32)
-    scores = D(x)
-    assert torch.allclose(scores, D.out(torch.relu(seen[0]).mean(dim=(2, 3))).view(-1), atol=1e-6)
-    # no batch norm: each critic score depends on its own sample only, so the per-sample penalty is valid
-    assert torch.allclose(D(x[:1]), scores[:1], atol=1e-5)
-    penalty = ganzoo.build_objective("wgan-gp").penalty(D, x, G(torch.randn(2, 128)))
-    penalty.backward()
-    assert torch.isfinite(penalty)
-    assert all(m.weight.grad.abs().sum() > 0 for m in D.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
-
-
-def test_wgan_gp_resnet_defaults(tmp_path):
-    config = resolve_config({"gan": "wgan-gp-resnet", "dataset": "ring8", "out_dir": str(tmp_path)}, get_zoo())
-    assert config.objective == "wgan-gp" and config.z_dim == 128 and config.batch_size == 64
-    assert config.d_steps == 5 and config.optimizer_d.betas == (0.0, 0.9)

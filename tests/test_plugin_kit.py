@@ -1,0 +1,100 @@
+"""The plugin authors' kit: ``ganzoo plugin new`` writes a distribution that installs, trains and passes its own
+tests; ``ganzoo plugin check`` runs the conformance checks and catches plugins that break them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ganzoo.cli import main
+
+FLAWED = """
+import torch
+from torch import nn
+from ganzoo import DataInfo, GanSpec, Objective, ObjectiveSpec, hookimpl
+
+ganzoo_plugin_api = "2.0"
+
+class Unbounded(nn.Module):
+    def __init__(self, z_dim):
+        super().__init__()
+        self.net = nn.Linear(z_dim, 64)
+
+    def forward(self, z):
+        return 10 * self.net(z).view(-1, 1, 8, 8)  # images should end in tanh: these leave [-1, 1]
+
+class Flat(Objective):
+    def discriminator_loss(self, real_scores, fake_scores):
+        return real_scores.mean() * 0 + 1.0  # a loss with a zero gradient: D cannot learn
+
+    def generator_loss(self, fake_scores):
+        return -fake_scores.mean()
+
+@hookimpl
+def register_gans(register):
+    register(GanSpec(name="unbounded", default_objective="flat", citation="-", serves=(DataInfo((1, 8, 8)),),
+                     build=lambda info, z, o: (Unbounded(z), nn.Sequential(nn.Flatten(), nn.Linear(64, 1)))))
+
+@hookimpl
+def register_objectives(register):
+    register(ObjectiveSpec(name="flat", build=lambda options: Flat(), citation=""))
+"""
+
+
+def test_plugin_check_passes_a_first_party_plugin(capsys):
+    assert main(["plugin", "check", "ganzoo-losses"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  objective[hinge]-discriminator-learns" in out and out.rstrip().endswith("0 failed, 0 skipped")
+
+
+def test_plugin_check_fails_a_plugin_that_breaks_the_contract(capsys, make_distribution):
+    make_distribution("ganzoo-flawed", "0.1", "ganzoo_flawed", FLAWED, entry_point="flawed")
+    assert main(["plugin", "check", "flawed"]) == 1  # by its entry-point name too
+    lines = capsys.readouterr().out.splitlines()
+    failed = {line.split()[1]: line for line in lines if line.startswith("FAIL")}
+    assert "generated images leave [-1, 1]" in failed["gan[unbounded]-(1,8,8)-builds"]
+    assert "should fall" in failed["objective[flat]-discriminator-learns"]
+    assert "no citation" in failed["objective[flat]-declaration"]
+    assert "should fall" in failed["gan[unbounded]-(1,8,8)-discriminator-learns"]  # with its default objective
+    assert lines[-1] == "4 passed, 4 failed, 0 skipped"
+
+
+def test_plugin_check_of_something_not_installed_is_one_line(capsys):
+    assert main(["plugin", "check", "ganzoo-nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ganzoo: error: no installed plugin distribution 'ganzoo-nowhere' (installed: ")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("My GAN", "use lowercase letters, digits and single hyphens"),
+    ("ganzoo-x", "without the ganzoo prefix"),
+    ("gan", "GAN 'gan' already registered by an installed plugin; choose another name"),
+])
+def test_plugin_new_refuses_bad_or_taken_names(tmp_path, capsys, name, message):
+    assert main(["plugin", "new", name, "--dir", str(tmp_path)]) == 2
+    assert message in capsys.readouterr().err and not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_a_new_plugin_installs_trains_on_ring8_and_passes_its_own_tests(tmp_path, capsys):
+    assert main(["plugin", "new", "tiny", "--dir", str(tmp_path)]) == 0
+    folder = tmp_path / "ganzoo-tiny"
+    assert main(["plugin", "new", "tiny", "--dir", str(tmp_path)]) == 2  # never over an existing folder
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(site), str(folder)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    command = [sys.executable, "-m", "ganzoo"]
+    listed = subprocess.run([*command, "plugins"], env=env, capture_output=True, text=True, check=True).stdout
+    assert "ganzoo-tiny 0.1.0  (plugin 'tiny', ok)\n    gans: tiny\n    objectives: tiny-ns" in listed
+    config = tmp_path / "run.toml"
+    config.write_text(f'gan = "tiny"\ndataset = "ring8"\nsteps = 300\ndevice = "cpu"\nout_dir = "{tmp_path / "run"}"\n')
+    trained = subprocess.run([*command, "train", str(config), "--quiet"], env=env, capture_output=True, text=True)
+    assert trained.returncode == 0 and "step 300: modes" in trained.stdout, trained.stderr
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder / "tests")],
+                           env=env, capture_output=True, text=True, cwd=folder)
+    assert tests.returncode == 0 and " passed" in tests.stdout, tests.stdout
