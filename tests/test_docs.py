@@ -5,33 +5,86 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from conftest import toy_run
 from ganzoo.registry.discovery import Zoo
+from ganzoo.training import rundir
+from ganzoo.training.checkpoint import load_checkpoint
 from ganzoo.training.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
+AUTHORS = ROOT / "docs" / "plugin-authors.md"
 
 
 def code_blocks(path: Path, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", path.read_text(), flags=re.S)
 
 
-def test_the_plugin_authors_example_installs_and_trains(make_distribution, tmp_path):
-    (source,) = code_blocks(ROOT / "docs" / "plugin-authors.md", "python")
-    (pyproject,) = code_blocks(ROOT / "docs" / "plugin-authors.md", "toml")
+@pytest.fixture
+def documented(make_distribution) -> Zoo:
+    """Every plugin of docs/plugin-authors.md installed as a distribution of its own."""
+    example, *capabilities = code_blocks(AUTHORS, "python")
+    (pyproject,) = code_blocks(AUTHORS, "toml")
     assert 'example = "ganzoo_example"' in pyproject
-    make_distribution("ganzoo-example", "0.1.0", "ganzoo_example", source, entry_point="example")
+    make_distribution("ganzoo-example", "0.1.0", "ganzoo_example", example, entry_point="example")
+    for source in capabilities:
+        module = re.match(r"# module: (\w+)\n", source)
+        assert module, "each plugin block of the page starts with '# module: <name>'"
+        make_distribution(module[1].replace("_", "-"), "0.1.0", module[1], source)
     zoo = Zoo()
-    record = next(r for r in zoo.records if r.source.distribution == "ganzoo-example")
-    assert not record.errors
+    assert not [record.errors for record in zoo.records if record.errors]
+    return zoo
+
+
+def train(zoo: Zoo, tmp_path: Path, **overrides) -> Trainer:
+    raw = toy_run(tmp_path, **{"gan": "example-mlp", **overrides})
+    trainer = Trainer(resolve_config(raw, zoo), zoo, progress=False)
+    trainer.fit()
+    return trainer
+
+
+def test_the_plugin_authors_example_installs_and_trains(documented, tmp_path):
+    record = next(r for r in documented.records if r.source.distribution == "ganzoo-example")
     assert record.contributes == {"gans": ["example-mlp"], "objectives": ["example-ls"], "datasets": ["example-circle"]}
     for dataset in ("example-circle", "ring8"):
-        config = resolve_config(toy_run(tmp_path / dataset, gan="example-mlp", dataset=dataset, steps=5), zoo)
-        assert config.z_dim == 8 and config.objective == "example-ls"
-        trainer = Trainer(config, zoo, progress=False)
-        trainer.fit()
-        assert trainer.step == 5
+        trainer = train(documented, tmp_path / dataset, dataset=dataset, steps=5)
+        assert trainer.config.z_dim == 8 and trainer.config.objective == "example-ls" and trainer.step == 5
+
+
+def test_the_relativistic_objective_trains(documented, tmp_path):
+    trainer = train(documented, tmp_path, objective="example-rsgan", steps=5)
+    assert trainer.objective.generator_uses_real and trainer.step == 5
+
+
+def test_the_lazy_penalty_runs_every_kth_step(documented, tmp_path):
+    trainer = train(documented, tmp_path, objective="example-r1", objective_options={"every": 4}, steps=9,
+                    log_every=9)
+    (stats,) = rundir.read_jsonl(tmp_path / "run" / rundir.STATS)
+    assert trainer.objective.d_penalty_every == 4 and stats["penalty"] > 0
+    assert trainer.optimizers["d"].state_dict()["state"][0]["step"].item() == 9 + 3  # steps 0, 4 and 8
+
+
+def test_the_packing_discriminator_scores_packs(documented, tmp_path):
+    trainer = train(documented, tmp_path, gan="example-packed", batch_size=100, steps=5)
+    assert trainer.services.discriminate(trainer.services.real().samples).shape == (50,)
+
+
+def test_the_augmentation_anneals_and_is_checkpointed(documented, tmp_path):
+    train(documented, tmp_path, augmentation="example-noise", steps=5)
+    checkpoint = load_checkpoint(tmp_path / "run" / rundir.LAST_CHECKPOINT)
+    assert checkpoint.state_dict("augmentation")["std"].item() == pytest.approx(0.1 * 0.999**5)
+    assert checkpoint.provenance["augmentation"]["distribution"] == "ganzoo-example-noise"
+
+
+def test_the_algorithm_trains_its_encoder(documented, tmp_path):
+    trainer = train(documented, tmp_path, algorithm="example-inverting", steps=5)
+    checkpoint = load_checkpoint(tmp_path / "run" / rundir.LAST_CHECKPOINT)
+    assert {"encoder", "optimizer_e"} <= set(checkpoint.tensors)
+    assert checkpoint.state_dict("algorithm")["updates"].item() == 5
+    assert trainer.optimizers["e"].param_groups[0]["lr"] == 1e-3
+    assert "loss_e" in rundir.read_jsonl(tmp_path / "run" / rundir.STATS)[-1]
 
 
 def test_ci_runs_readme_command_two():
