@@ -13,16 +13,14 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from conftest import toy_run
 from ganzoo import Algorithm, AlgorithmSpec, GanSpec, hookimpl
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
+from ganzoo.testing import trainer
 from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.config import resolve_config
 from ganzoo.training.prior import forward
-from ganzoo.training.trainer import Trainer
 
 
 class Reconstructing(Algorithm):
@@ -110,7 +108,7 @@ def zoo():
 
 
 def trainer_for(zoo, tmp_path, **overrides):
-    return Trainer(resolve_config(toy_run(tmp_path, **overrides), zoo), zoo, progress=False)
+    return trainer(tmp_path / "run", zoo=zoo, **{"gan": "gan", **overrides})
 
 
 def test_an_algorithm_trains_its_own_networks_with_their_own_optimizers(zoo, tmp_path):
@@ -195,9 +193,8 @@ def hand_written_step(G, D, objective, opt_g, opt_d, batches, prior, noise, batc
 
 @pytest.mark.parametrize("gan", ["gan", "wgan-gp", "wgan"])  # plain, gradient penalty, weight clipping
 def test_the_default_algorithm_is_algorithm_1_written_by_hand(tmp_path, gan):
-    zoo = Zoo()
-    runner = Trainer(resolve_config(toy_run(tmp_path / "a", gan=gan, steps=6), zoo), zoo, progress=False)
-    by_hand = Trainer(resolve_config(toy_run(tmp_path / "b", gan=gan, steps=6), zoo), zoo, progress=False)
+    runner = trainer(tmp_path / "a", gan=gan, steps=6)
+    by_hand = trainer(tmp_path / "b", gan=gan, steps=6)
     assert runner.config.d_steps == (1 if gan == "gan" else 5)
     for _ in range(6):
         shared = torch.get_rng_state()  # the gradient penalty draws from torch's global generator

@@ -6,15 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import toy_run
 from ganzoo import Augmentation, AugmentationSpec, GanSpec, Metric, MetricSpec, Options, hookimpl, report
 from ganzoo.cli import main
 from ganzoo.errors import ConfigError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
+from ganzoo.testing import trainer
 from ganzoo.training import rundir
-from ganzoo.training.config import resolve_config
-from ganzoo.training.trainer import Trainer
 
 
 class Flip(Augmentation):
@@ -89,7 +87,7 @@ def zoo():
 
 
 def trainer_for(zoo, tmp_path, **overrides):
-    return Trainer(resolve_config(toy_run(tmp_path, gan="recorded", **overrides), zoo), zoo, progress=False)
+    return trainer(tmp_path / "run", zoo=zoo, **{"gan": "recorded", **overrides})
 
 
 def test_the_augmentation_sits_between_every_batch_and_the_discriminator(zoo, tmp_path):

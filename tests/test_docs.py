@@ -59,7 +59,7 @@ def test_the_relativistic_objective_trains(documented, tmp_path):
 
 
 def test_the_lazy_penalty_runs_every_kth_step(documented, tmp_path):
-    trainer = train(documented, tmp_path, objective="example-r1", objective_options={"every": 4}, steps=9,
+    trainer = train(documented, tmp_path, objective="example-r1", objective_options={"interval": 4}, steps=9,
                     log_every=9)
     (stats,) = rundir.read_jsonl(tmp_path / "run" / rundir.STATS)
     assert trainer.objective.d_penalty_every == 4 and stats["penalty"] > 0

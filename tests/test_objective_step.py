@@ -10,15 +10,13 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from conftest import toy_run
 from ganzoo import GanSpec, Objective, ObjectiveSpec, ScoreLayout, hookimpl, report
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
+from ganzoo.testing import trainer
 from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.config import resolve_config
-from ganzoo.training.trainer import Trainer
 
 INTERVAL = 4
 
@@ -127,7 +125,7 @@ def zoo():
 
 
 def trainer_for(zoo, tmp_path, **overrides):
-    return Trainer(resolve_config(toy_run(tmp_path, **overrides), zoo), zoo, progress=False)
+    return trainer(tmp_path / "run", zoo=zoo, **{"gan": "gan", **overrides})
 
 
 def test_the_generator_step_sees_real_scores_and_lazy_penalties_run_every_kth_step(zoo, tmp_path):

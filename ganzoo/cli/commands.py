@@ -102,7 +102,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for kind in kinds:
         registry = zoo.registry(kind)
         names = registry.names(pattern)
-        print(f"{kind}:" + ("" if names else f" none match '{pattern}'"))
+        print(f"{kind}:" + ("" if names else " none installed" if pattern == "*" else f" none match '{pattern}'"))
         for name in names:
             spec = registry.get(name)
             extra = f" (default objective: {spec.default_objective})" if kind == "gans" else ""
