@@ -57,14 +57,6 @@ class StepContext:
         """Generator steps completed before this one."""
         return self.step.index
 
-    @property
-    def generator(self) -> nn.Module:
-        return self.step.networks["generator"]
-
-    @property
-    def discriminator(self) -> nn.Module:
-        return self.step.networks["discriminator"]
-
     def discriminate(self, samples: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Scores of ``samples``, through the run's augmentation, as the step's own scores were computed."""
         return self.step.discriminate(samples, labels)
