@@ -73,6 +73,8 @@ class AlgorithmPlugin:
         register(AlgorithmSpec(name="missing-network", build=lambda options: Missing(), citation="-"))
         register(AlgorithmSpec(name="greedy", build=lambda options: Greedy(), citation="-"))
         register(AlgorithmSpec(name="bad-name", build=lambda options: BadName(), citation="-"))
+        for name, declared in MALFORMED.items():
+            register(AlgorithmSpec(name=name, build=lambda options, d=declared: Declaring(d), citation="-"))
 
     @hookimpl
     def register_gans(self, register):
@@ -92,6 +94,25 @@ class Greedy(Reconstructing):
 
     def __init__(self):
         super().__init__(1.0)
+
+
+class Declaring(Reconstructing):
+    """Declarations set per instance, as a plugin author might get them wrong."""
+
+    def __init__(self, declared):
+        super().__init__(1.0)
+        for key, value in declared.items():
+            setattr(self, key, value)
+
+
+MALFORMED = {
+    "listed": {"optimizers": [("g", ("generator",)), ("d", ("discriminator",))]},
+    "slashed": {"optimizers": {"g": ("generator",), "d": ("discriminator",), "e/x": ("encoder",)}},
+    "unpacked": {"optimizers": {"g": ("generator",), "d": ("discriminator",), "e": "encoder"}},
+    "numbered": {"generator": 0},
+    "stringly": {"discriminators": "discriminator"},
+    "stateful": {"state_dict": lambda: {"updates": 3}},
+}
 
 
 class BadName(Reconstructing):
@@ -160,6 +181,12 @@ def test_a_checkpoint_with_parts_the_run_does_not_have_is_refused(zoo, tmp_path)
     ("bad-name", {}, "names a network 'rng'; names are lowercase identifiers, not rng"),
     ("reconstructing", {"optimizers": {"x": {"lr": 1.0}}}, "optimizers.x is set, but algorithm 'reconstructing' "
                                                            "has optimizers d, e, g"),
+    ("listed", {}, "declares optimizers = .*; it must map lowercase names to non-empty tuples of network names"),
+    ("slashed", {}, "declares optimizers = .*'e/x'"),
+    ("unpacked", {}, "declares optimizers = .*'e': 'encoder'"),
+    ("numbered", {}, "declares generator = 0 .*the generator is a network name or None"),
+    ("stringly", {}, "discriminators = 'discriminator'; .*a tuple of network names"),
+    ("stateful", {}, r"state_dict\(\) must return a dict of names to tensors .*got \{'updates': int\}"),
     ("alternating", {"ema": {"enabled": True}, "gan": "tiny", "batch_size": 7}, None),
 ])
 def test_what_an_algorithm_declares_is_checked_before_training(zoo, tmp_path, algorithm, extra, message):

@@ -8,7 +8,8 @@ from torch import nn
 
 from ganzoo import Augmentation, AugmentationSpec, GanSpec, Metric, MetricSpec, Options, hookimpl, report
 from ganzoo.cli import main
-from ganzoo.errors import ConfigError
+from ganzoo.cli.commands import restore_run
+from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
 from ganzoo.testing import trainer
@@ -51,16 +52,24 @@ class Recording(nn.Module):
 
 class NormOptions(Options):
     power: int = 1
+    kind: str = "norm"
+
+
+class Doubling(Augmentation):
+    def __call__(self, samples):
+        return torch.cat([samples, samples])  # not an augmentation: it changes the batch
 
 
 class MeanNorm(Metric):
-    def __init__(self, power: int):
-        self.power = power
+    def __init__(self, power: int, kind: str = "norm"):
+        self.power, self.kind = power, kind
 
     def evaluate(self, run):
         samples = run.sample(run.settings.num_generated or 100)
-        return ({"mean_norm": float(samples.norm(dim=1).pow(self.power).mean())},
-                {"num_generated": len(samples), "sampling_seed": run.seed, "power": self.power})
+        value = samples.norm(dim=1).pow(self.power).mean()
+        metrics = {"norm": {"mean_norm": float(value)}, "tensor": {"mean_norm": value},
+                   "nan": {"mean_norm": float("nan")}, "modes": {"modes": 3}}[self.kind]
+        return metrics, {"num_generated": len(samples), "sampling_seed": run.seed, "power": self.power}
 
 
 class Plugin:
@@ -69,6 +78,7 @@ class Plugin:
     @hookimpl
     def register_augmentations(self, register):
         register(AugmentationSpec(name="flip", build=lambda options: Flip(), citation="-"))
+        register(AugmentationSpec(name="doubling", build=lambda options: Doubling(), citation="-"))
 
     @hookimpl
     def register_gans(self, register):
@@ -77,7 +87,7 @@ class Plugin:
 
     @hookimpl
     def register_metrics(self, register):
-        register(MetricSpec(name="mean-norm", build=lambda options: MeanNorm(options.power),
+        register(MetricSpec(name="mean-norm", build=lambda options: MeanNorm(options.power, options.kind),
                             applies=lambda data: data.info.shape == (2,), citation="-", options=NormOptions))
 
 
@@ -136,3 +146,36 @@ def test_ganzoo_eval_prints_a_plugin_suite(zoo, tmp_path, capsys, monkeypatch):
     assert main(["eval", str(tmp_path / "run")]) == 0
     out = capsys.readouterr().out
     assert "step 20: mean-norm: mean_norm " in out and '"suite": "mean-norm"' in out
+
+
+def test_an_augmentation_that_changes_the_batch_is_refused_by_name(zoo, tmp_path):
+    with pytest.raises(GanzooError, match=r"training step 1: the augmentation turned samples of shape \(32, 2\) into "
+                                          r"\(64, 2\); an augmentation must keep the shape"):
+        trainer_for(zoo, tmp_path, augmentation="doubling").fit()
+    with pytest.raises(ConfigError, match="augmentation_options is set but no augmentation"):
+        trainer_for(zoo, tmp_path / "stray", augmentation_options={"std": 1})
+
+
+def test_a_suite_s_record_must_be_json_and_its_non_finite_numbers_are_null(zoo, tmp_path, capsys, monkeypatch):
+    def measured(kind, folder):
+        return trainer_for(zoo, tmp_path / folder, metrics={"suites": ["mean-norm"], "options": {"mean-norm": {
+            "kind": kind}}}).fit()
+
+    with pytest.raises(GanzooError, match="metric 'mean-norm' from ganzoo-extras 1.0 returned a record that is not "
+                                          "JSON .*float\\(tensor\\) for a tensor"):
+        measured("tensor", "tensor")
+    (record,) = measured("nan", "nan")
+    assert record["metrics"] == {"mean_norm": None}
+    assert '"mean_norm": null' in (tmp_path / "nan" / "run" / rundir.METRICS).read_text()
+    measured("modes", "modes")  # a plugin's "modes" is not the toy suite's: printed as it is
+    monkeypatch.setattr("ganzoo.cli.commands.get_zoo", lambda: zoo)
+    assert main(["eval", str(tmp_path / "modes" / "run")]) == 0
+    assert "step 20: mean-norm: modes 3" in capsys.readouterr().out
+
+
+def test_a_trained_run_is_sampled_and_measured_without_its_augmentation_installed(zoo, tmp_path, capsys):
+    trainer_for(zoo, tmp_path, gan="gan", augmentation="flip").fit()
+    run = restore_run(tmp_path / "run", Zoo())  # the zoo without the plugin that brought the augmentation
+    assert run.generator is not None and run.plan.augmentation is None and run.plan.objective is None
+    assert main(["eval", str(tmp_path / "run")]) == 0  # the installed plugins only
+    assert "step 20: modes" in capsys.readouterr().out

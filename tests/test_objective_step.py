@@ -42,6 +42,7 @@ class Watching(Objective):
         self.seen.append((ctx.phase, ctx.index, ctx.real_scores is not None))
         self.calls += 1
         report("calls", self.calls)
+        report("above_nine", ctx.fake_scores[ctx.fake_scores > 9].mean())  # the mean of nothing: not a number
         return F.softplus(ctx.real_scores.detach() - ctx.fake_scores).mean()
 
     def d_penalty(self, ctx):
@@ -141,6 +142,7 @@ def test_the_generator_step_sees_real_scores_and_lazy_penalties_run_every_kth_st
     (stats,) = rundir.read_jsonl(tmp_path / "run" / rundir.STATS)
     assert {"loss_d", "loss_g", "penalty", "penalty_g", "calls"} <= set(stats)
     assert stats["calls"] == pytest.approx(5.0)  # the mean of 1..9: statistics average over their reports
+    assert stats["above_nine"] is None  # not finite, logged as null; only losses and penalties mean divergence
 
 
 def test_a_lazy_penalty_is_scaled_by_its_interval(zoo, tmp_path):

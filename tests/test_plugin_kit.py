@@ -62,6 +62,38 @@ def test_plugin_check_fails_a_plugin_that_breaks_the_contract(capsys, make_distr
     assert lines[-1] == "4 passed, 4 failed, 0 skipped"
 
 
+FORGETFUL = """
+from ganzoo import AlgorithmSpec, hookimpl
+from ganzoo.algorithms.alternating import Alternating
+
+ganzoo_plugin_api = "2.0"
+
+class Forgetful(Alternating):
+    \"\"\"Skips the generator's update every 4th step, and keeps its counter out of checkpoints.\"\"\"
+
+    def __init__(self):
+        self.count = 0
+
+    def step(self, step):
+        self.count += 1
+        if self.count % 4:
+            super().step(step)
+        else:
+            step.optimize("d", step.objective.d_loss(self.discriminator_context(step)))
+
+@hookimpl
+def register_algorithms(register):
+    register(AlgorithmSpec(name="forgetful", build=lambda options: Forgetful(), citation="-"))
+"""
+
+
+def test_plugin_check_catches_state_that_is_not_checkpointed(capsys, make_distribution):
+    make_distribution("ganzoo-forgetful", "0.1", "ganzoo_forgetful", FORGETFUL)
+    assert main(["plugin", "check", "ganzoo-forgetful"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  algorithm[forgetful]-trains-and-resumes" in out and "differs from the uninterrupted run" in out
+
+
 def test_plugin_check_of_something_not_installed_is_one_line(capsys):
     assert main(["plugin", "check", "ganzoo-nowhere"]) == 2
     err = capsys.readouterr().err
@@ -72,7 +104,8 @@ def test_plugin_check_of_something_not_installed_is_one_line(capsys):
 @pytest.mark.parametrize(("name", "message"), [
     ("My GAN", "use lowercase letters, digits and single hyphens"),
     ("ganzoo-x", "without the ganzoo prefix"),
-    ("gan", "GAN 'gan' already registered by an installed plugin; choose another name"),
+    ("gan", "GAN 'gan', plugin 'gan' (ganzoo-gan"),
+    ("sngan", "distribution 'ganzoo-sngan', module 'ganzoo_sngan' already taken by what is installed"),
 ])
 def test_plugin_new_refuses_bad_or_taken_names(tmp_path, capsys, name, message):
     assert main(["plugin", "new", name, "--dir", str(tmp_path)]) == 2

@@ -153,3 +153,21 @@ def test_a_plugin_for_an_older_minor_version_of_the_api_loads(make_distribution)
     source = DEMO_PLUGIN.format(gan="older").replace('ganzoo_plugin_api = "2.0"', f'ganzoo_plugin_api = "{MAJOR}.0"')
     make_distribution("ganzoo-older", "1.0", "ganzoo_older", source)
     assert "older" in Zoo().gans
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("GanSpec(name=123, build=build, default_objective='demo-ns', citation='-')", "name must be a non-empty string"),
+    ("GanSpec(name='x', build=build, default_objective='demo-ns', citation='-', serves=((2,),))",
+     "serves must be a non-empty tuple of ganzoo.DataInfo"),
+    ("GanSpec(name='x', build=build, default_objective='demo-ns', citation='-', defaults=[1])",
+     "defaults and overrides must be dicts"),
+])
+def test_a_malformed_spec_is_refused_when_registered(make_distribution, spec, message):
+    source = DEMO_PLUGIN.format(gan="fine").replace(
+        '    register(GanSpec(name="fine", build=build, default_objective="demo-ns", citation="demo"))',
+        f"    register({spec})")
+    make_distribution("ganzoo-malformed", "1.0", "ganzoo_malformed", source)
+    with pytest.warns(PluginLoadWarning, match=message):
+        zoo = Zoo()
+    assert "demo-ns" not in zoo.objectives  # nothing of the plugin, and the listing still works
+    assert "gan" in zoo.gans.names()

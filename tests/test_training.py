@@ -174,6 +174,28 @@ def test_an_interrupted_run_saves_a_checkpoint_and_resumes(tmp_path, monkeypatch
     assert resumed.step == 20 and load_checkpoint(tmp_path / "run" / rundir.LAST_CHECKPOINT).step == 20
 
 
+def test_an_interrupt_inside_a_step_keeps_the_last_checkpoint_so_a_resume_repeats_the_run(tmp_path):
+    straight = make_trainer(toy_run(tmp_path / "a", steps=12, checkpoint_every=5))
+    straight.fit()
+    interrupted = make_trainer(toy_run(tmp_path / "b", steps=12, checkpoint_every=5))
+    loss = interrupted.objective.generator_loss
+
+    def interrupt_at_eight(fake_scores):  # after the discriminator's update of step 8: half a step
+        if interrupted.step == 7:
+            raise KeyboardInterrupt
+        return loss(fake_scores)
+
+    interrupted.objective.generator_loss = interrupt_at_eight
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit()
+    assert load_checkpoint(tmp_path / "b" / "run" / rundir.LAST_CHECKPOINT).step == 5  # not the half step
+    resumed = make_trainer(toy_run(tmp_path / "b", steps=12, checkpoint_every=5))
+    resumed.fit(resume=True)
+    for name in ("generator", "discriminator"):
+        for a, b in zip(straight.networks[name].state_dict().values(), resumed.networks[name].state_dict().values()):
+            assert torch.equal(a, b)
+
+
 def test_files_of_a_run_without_its_config_are_not_overwritten(tmp_path):
     make_trainer(toy_run(tmp_path)).fit()
     (tmp_path / "run" / "config.json").unlink()

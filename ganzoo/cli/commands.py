@@ -181,7 +181,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     asked = {key: getattr(args, key) for key in ("num_generated", "num_reference", "reference_split",
                                                  "inception_weights") if getattr(args, key) is not None}
     config = run.config.model_copy(update={"metrics": run.config.metrics.model_copy(update=asked)})
-    evaluator = Evaluator(RunPlan.create(config, zoo), zoo, run.data)
+    evaluator = Evaluator(RunPlan.create(config, zoo, training=False), zoo, run.data)
     if not evaluator:
         raise GanzooError(f"no registered metric suite applies to data set '{config.dataset}' "
                           f"(installed: {', '.join(zoo.metrics.names()) or 'none'})")
@@ -211,21 +211,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def format_metrics(record: dict) -> str:
-    m, protocol = record["metrics"], record["protocol"]
-    if "fid" not in m and "modes" not in m:  # a plugin's suite
-        values = ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
-                           for key, value in sorted(m.items()))
-        return f"step {record['step']}: {protocol.get('suite', 'metrics')}: {values}"
-    if "fid" in m:
-        inception = "n/a (weights without logits)" if m["inception_score"] is None else f"{m['inception_score']:.3f}"
-        return (f"step {record['step']}: FID {m['fid']:.3f}, KID {m['kid']:.5f} ± {m['kid_std']:.5f}, "
-                f"precision {m['precision']:.3f}, recall {m['recall']:.3f}, IS {inception} "
+    """One line for a metrics record: the core's suites in their usual words, any other suite's values as they are."""
+    m, protocol, suite = record["metrics"], record["protocol"], record["protocol"].get("suite")
+
+    def number(key: str, fmt: str, absent: str = "n/a") -> str:
+        return absent if m.get(key) is None else format(m[key], fmt)
+
+    if suite == "torch-fidelity":
+        return (f"step {record['step']}: FID {number('fid', '.3f')}, KID {number('kid', '.5f')} ± "
+                f"{number('kid_std', '.5f')}, precision {number('precision', '.3f')}, "
+                f"recall {number('recall', '.3f')}, "
+                f"IS {number('inception_score', '.3f', 'n/a (weights without logits)')} "
                 f"({protocol['num_generated']} generated vs {protocol['num_reference']} reference images, "
                 f"{protocol['reference_split']} split)")
-    kl = "n/a (no high-quality samples)" if m["reverse_kl"] is None else f"{m['reverse_kl']:.3f}"
-    return (f"step {record['step']}: modes {m['modes']}/{m['num_modes']}, "
-            f"high-quality {m['high_quality_pct']:.1f}%, reverse KL {kl} "
-            f"({record['protocol']['num_generated']} samples)")
+    if suite == "toy-modes":
+        return (f"step {record['step']}: modes {m['modes']}/{m['num_modes']}, high-quality "
+                f"{number('high_quality_pct', '.1f')}%, reverse KL "
+                f"{number('reverse_kl', '.3f', 'n/a (no high-quality samples)')} ({protocol['num_generated']} samples)")
+    values = ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+                       for key, value in sorted(m.items()))
+    return f"step {record['step']}: {suite or 'metrics'}: {values}"
 
 
 @dataclass
@@ -275,7 +280,7 @@ def restore_run(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
             origin = checkpoint.provenance.get(key, {})
             raise GanzooError(f"{path} needs {registry.kind} '{name}' from {origin.get('distribution', '?')} "
                               f"{origin.get('version', '?')}, which is not installed")
-    plan = RunPlan.create(config, zoo)
+    plan = RunPlan.create(config, zoo, training=False)
     data = load_data(plan.dataset) if checkpoint.data_info is None else None  # older checkpoints: ask the data
     info = network_info(config, checkpoint.data_info or data.info)  # type: ignore[union-attr]
     algorithm = build_algorithm(plan)

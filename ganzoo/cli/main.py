@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ganzoo: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("ganzoo: interrupted (training saved a checkpoint first; continue it with --resume)", file=sys.stderr)
+        print("ganzoo: interrupted (a training run keeps its checkpoint of the last completed step it saved; continue "
+              "it with --resume)", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
         if env_flag(DEBUG_ENV):

@@ -7,7 +7,9 @@ and its objective ``NAME-ns`` (the non-saturating loss), so it trains on
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from importlib import metadata
 from pathlib import Path
 
 from ganzoo.api.version import PLUGIN_API
@@ -141,14 +143,18 @@ def write_plugin(name: str, folder: Path, zoo: Zoo) -> Path:
     if not NAME.fullmatch(name) or name.startswith("ganzoo"):
         raise GanzooError(f"plugin name '{name}': use lowercase letters, digits and single hyphens, starting with a "
                           "letter and without the ganzoo prefix (e.g. 'mygan'; the distribution is ganzoo-mygan)")
+    module = "ganzoo_" + name.replace("-", "_")
     taken = [f"GAN '{name}'"] if name in zoo.gans else []
     taken += [f"objective '{name}-ns'"] if f"{name}-ns" in zoo.objectives else []
+    taken += [f"plugin '{name}' ({record.source})" for record in zoo.records if record.source.plugin == name]
+    taken += [f"distribution 'ganzoo-{name}'"] if _installed(f"ganzoo-{name}") else []
+    taken += [f"module '{module}'"] if importlib.util.find_spec(module) is not None else []
     if taken:
-        raise GanzooError(f"{' and '.join(taken)} already registered by an installed plugin; choose another name")
+        raise GanzooError(f"{', '.join(taken)} already taken by what is installed; a plugin by that name would "
+                          "clash with it, so choose another name")
     target = folder / f"ganzoo-{name}"
     if target.exists():
         raise GanzooError(f"{target} already exists; choose another name or folder")
-    module = "ganzoo_" + name.replace("-", "_")
     values = {"name": name, "module": module, "api": PLUGIN_API,
               "cls": "".join(part.capitalize() for part in name.split("-"))}
     files = {"pyproject.toml": PYPROJECT, "README.md": README, f"{module}/__init__.py": MODULE,
@@ -158,3 +164,11 @@ def write_plugin(name: str, folder: Path, zoo: Zoo) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(template.format(**values), encoding="utf-8")
     return target
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True

@@ -8,6 +8,8 @@ Inception weights allow, IS). ``metrics.suites`` narrows a run to some of them.
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from typing import Any
 
@@ -15,7 +17,7 @@ from torch import nn
 
 from ganzoo.api.metric import EvaluationInput, Metric
 from ganzoo.api.specs import LoadedData
-from ganzoo.errors import ConfigError
+from ganzoo.errors import ConfigError, GanzooError, one_line
 from ganzoo.registry.discovery import Zoo
 from ganzoo.training.data import load_data, with_options
 from ganzoo.training.plan import Part, RunPlan, describe
@@ -63,8 +65,28 @@ class Evaluator:
             metrics, protocol = part.call(metric.evaluate, run, what="evaluate",
                                           check=lambda result: isinstance(result, tuple) and len(result) == 2
                                           and all(isinstance(item, dict) for item in result))
+            metrics, protocol = _json_ready(part, metrics), _json_ready(part, protocol)
             protocol = {**protocol, "suite": part.name, "generator_weights": generator_weights,
                         "checkpoint_step": step, "prior": prior.kind}
             records.append({"step": step, "metrics": metrics, "protocol": protocol,
                             "provenance": {**provenance, "metric": describe(part)}, "time": time.time()})
         return records
+
+
+def _json_ready(part: Part, values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with non-finite numbers as None (JSON has no NaN), checked to be JSON: a one-line error naming
+    the suite otherwise."""
+    def finite(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: finite(item) for key, item in value.items()}
+        return [finite(item) for item in value] if isinstance(value, (list, tuple)) else value
+
+    cleaned: dict[str, Any] = finite(values)
+    try:
+        json.dumps(cleaned, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise GanzooError(f"{part} returned a record that is not JSON ({one_line(exc)}); return numbers, strings, "
+                          "lists and dicts (float(tensor) for a tensor)") from None
+    return cleaned

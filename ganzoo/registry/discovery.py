@@ -14,7 +14,7 @@ import importlib
 import importlib.metadata as metadata
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +22,7 @@ import pluggy
 from pydantic import BaseModel
 
 from ganzoo.api import hookspecs
-from ganzoo.api.specs import AlgorithmSpec, AugmentationSpec, DatasetSpec, GanSpec, MetricSpec, ObjectiveSpec
+from ganzoo.api.specs import AlgorithmSpec, AugmentationSpec, DataInfo, DatasetSpec, GanSpec, MetricSpec, ObjectiveSpec
 from ganzoo.api.version import DECLARATION, incompatibility
 from ganzoo.errors import PluginError, one_line
 from ganzoo.registry import builtin
@@ -180,11 +180,34 @@ def _stager(staged: list[tuple[str, Any]], hook_name: str, registry_attr: str,
     def register(spec: Any) -> None:
         if not isinstance(spec, spec_type):
             raise TypeError(f"{hook_name} got {type(spec).__name__}, expected {spec_type.__name__}")
-        if not (isinstance(spec.options, type) and issubclass(spec.options, BaseModel)):
-            raise TypeError(f"{spec_type.__name__} '{spec.name}': options must be a ganzoo.Options subclass")
+        problem = _malformed(spec)
+        if problem:
+            raise TypeError(f"{spec_type.__name__} {getattr(spec, 'name', '?')!r}: {problem}")
         staged.append((registry_attr, spec))
 
     return register
+
+
+def _malformed(spec: Any) -> str | None:
+    """What is wrong with a spec's fields (dataclasses do not check their types), or None."""
+    if not (isinstance(spec.name, str) and spec.name.strip() and spec.name == "".join(spec.name.split())):
+        return "name must be a non-empty string without spaces"
+    if not (isinstance(spec.citation, str) and isinstance(spec.description, str)):
+        return "citation and description must be strings"
+    if not (isinstance(spec.options, type) and issubclass(spec.options, BaseModel)):
+        return "options must be a ganzoo.Options subclass"
+    if not callable(spec.build) or not callable(getattr(spec, "applies", callable)):
+        return "build (and a metric's applies) must be callable"
+    tables = [getattr(spec, key) for key in ("defaults", "overrides") if hasattr(spec, key)]
+    if not all(isinstance(table, Mapping) for table in tables):
+        return "defaults and overrides must be dicts of run-config values"
+    if isinstance(spec, GanSpec):
+        if not all(isinstance(name, str) for name in (spec.default_objective, spec.default_algorithm)):
+            return "default_objective and default_algorithm must be names"
+        if not (isinstance(spec.serves, (tuple, list)) and spec.serves
+                and all(isinstance(info, DataInfo) for info in spec.serves)):
+            return "serves must be a non-empty tuple of ganzoo.DataInfo (the data the GAN claims to serve)"
+    return None
 
 
 _zoo: Zoo | None = None

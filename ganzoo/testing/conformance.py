@@ -11,7 +11,9 @@ For each contribution:
 - GAN, for every data description in ``serves``: it builds and its networks
   fit the data (the runner's own shape checks), the generator's images lie in
   [-1, 1]; with its default objective, the discriminator's loss falls on a
-  fixed batch; a run trains, checkpoints and resumes bit for bit.
+  fixed batch; a run trains, checkpoints and resumes, and a few steps later
+  every network, optimizer, plugin state and statistic equals the
+  uninterrupted run's.
 - objective, algorithm, augmentation: the same run checks with the kit's MLP
   pair (or, for an algorithm, a GAN of its own distribution that defaults to
   it); an augmentation keeps shapes and passes gradients.
@@ -42,10 +44,12 @@ from ganzoo.registry.discovery import PluginRecord, Zoo
 from ganzoo.sampling.generation import generate
 from ganzoo.testing import kit
 from ganzoo.training.config import resolve_config
-from ganzoo.training.trainer import Trainer
+from ganzoo.training.stats import Statistics
+from ganzoo.training.trainer import DIVERGING, Trainer
 
 UPDATES = 5  # discriminator updates on a fixed batch
 STEPS = 2  # training steps before a checkpoint is taken and resumed
+AFTER = 3  # steps after it, in the resumed run and the uninterrupted one
 
 
 class Skipped(Exception):
@@ -80,7 +84,7 @@ def _record(zoo: Zoo, distribution: str) -> PluginRecord:
     for record in zoo.records:
         if wanted in (record.source.distribution.lower().replace("_", "-"), record.source.plugin):
             return record
-    installed = sorted({r.source.distribution for r in zoo.records if r.source.plugin != "ganzoo-testing"})
+    installed = sorted({r.source.distribution for r in zoo.records if r.source.plugin != "ganzoo.testing"})
     raise GanzooError(f"no installed plugin distribution '{distribution}' (installed: {', '.join(installed)})")
 
 
@@ -110,7 +114,7 @@ def _declaration_check(zoo: Zoo, kind: str, name: str) -> Callable[[Path], str]:
 
 
 def _trainer(zoo: Zoo, folder: Path, **config: Any) -> Trainer:
-    raw = {"dataset": kit.DATA, "steps": STEPS + 1, "log_every": 1, "sample_every": 0, "eval_every": 0,
+    raw = {"dataset": kit.DATA, "steps": STEPS + AFTER, "log_every": 1, "sample_every": 0, "eval_every": 0,
            "checkpoint_every": 1000, "device": "cpu", "out_dir": str(folder), "metrics": {"suites": []}, **config}
     return Trainer(resolve_config(raw, zoo, "conformance check"), zoo, progress=False)
 
@@ -134,7 +138,8 @@ def _batch_size(zoo: Zoo, gan: str, info: DataInfo) -> int:
 
 
 def _resumes_bit_for_bit(make: Callable[[Path], Trainer], folder: Path) -> str:
-    """Train, save, restore into a fresh trainer, take one more step in both: every network must agree."""
+    """Train, save, restore into a fresh trainer, then take ``AFTER`` more steps in both: every network,
+    optimizer and plugin state, and every statistic reported, must agree with the uninterrupted run."""
     first = make(folder)
     first.prepare()
     for _ in range(STEPS):
@@ -143,18 +148,42 @@ def _resumes_bit_for_bit(make: Callable[[Path], Trainer], folder: Path) -> str:
     first.save()
     second = make(folder)
     second.restore(folder / "checkpoints" / "last.safetensors")
-    shared = torch.get_rng_state()
+    shared = torch.get_rng_state()  # both continue from the global generator's saved state
     for trainer in (first, second):
         torch.set_rng_state(shared)
-        trainer.train_step()
-    for name, network in first.networks.items():
-        for (key, a), b in zip(network.state_dict().items(), second.networks[name].state_dict().values()):
-            assert torch.equal(a, b), f"after resuming, {name}.{key} differs from the uninterrupted run"
-    logged = [json.loads(line) for line in (folder / "stats.jsonl").read_text().splitlines()] \
-        if (folder / "stats.jsonl").exists() else []
-    broken = [key for record in logged for key, value in record.items() if not math.isfinite(value)]
+        trainer.statistics = Statistics()
+        for _ in range(AFTER):
+            trainer.train_step()
+            trainer.step += 1
+    parts: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        "network": (first.networks, second.networks), "state": (first.plugin_states(), second.plugin_states()),
+        "optimizer": ({k: v.state_dict()["state"] for k, v in first.optimizers.items()},
+                      {k: v.state_dict()["state"] for k, v in second.optimizers.items()})}
+    for kind, (straight, resumed) in parts.items():
+        for name in straight:
+            for key, a, b in _leaves(straight[name], resumed[name]):
+                assert _equal(a, b), f"after resuming, {kind} {name} ({key}) differs from the uninterrupted run"
+    means, again = first.statistics.means(), second.statistics.means()
+    assert set(means) == set(again) and all(
+        means[key] == again[key] or math.isnan(means[key]) and math.isnan(again[key]) for key in means), \
+        "after resuming, the reported statistics differ"
+    broken = [key for key, value in means.items() if not math.isfinite(value) and key.startswith(DIVERGING)]
     assert not broken, f"statistics not finite: {', '.join(broken)}"
-    return f"{STEPS} steps, checkpoint, {len(first.networks)} networks resumed bit for bit"
+    return f"{STEPS} steps, checkpoint, {AFTER} more steps: networks, optimizers and state resumed bit for bit"
+
+
+def _leaves(a: Any, b: Any, key: str = "") -> list[tuple[str, Any, Any]]:
+    """Pairs of matching leaves of two nested state dicts (modules' state_dicts included)."""
+    if isinstance(a, torch.nn.Module):
+        a, b = a.state_dict(), b.state_dict()
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), f"{key or 'state'} has different keys after resuming"
+        return [leaf for k in a for leaf in _leaves(a[k], b[k], f"{key}.{k}" if key else str(k))]
+    return [(key, a, b)]
+
+
+def _equal(a: Any, b: Any) -> bool:
+    return torch.equal(a, b) if isinstance(a, torch.Tensor) else bool(a == b)
 
 
 def _updates_every_network(make: Callable[[Path], Trainer], folder: Path) -> str:

@@ -98,4 +98,4 @@ class KitPlugin:
 
 def kit_zoo() -> Zoo:
     """Every installed plugin, plus the kit's data set and networks."""
-    return Zoo(plugins=[(KitPlugin(), Source("ganzoo-testing", CORE_DISTRIBUTION, core_version()))])
+    return Zoo(plugins=[(KitPlugin(), Source("ganzoo.testing", CORE_DISTRIBUTION, core_version()))])

@@ -48,7 +48,7 @@ class Checkpoint:
 def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict[str, Any], data_info: DataInfo,
                     device: torch.device, streams: Mapping[str, torch.Generator],
                     modules: Mapping[str, torch.nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
-                    states: Mapping[str, Stateful]) -> None:
+                    states: Mapping[str, Mapping[str, torch.Tensor]]) -> None:
     """Write atomically: a crash mid-write leaves the previous checkpoint intact."""
     tensors: dict[str, torch.Tensor] = {}
     for part, module in modules.items():
@@ -65,8 +65,8 @@ def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict
                 else:
                     scalars.setdefault(str(index), {})[key] = value
         optimizer_meta[part] = {"param_groups": state["param_groups"], "scalars": scalars}
-    for part, owner in states.items():
-        for name, value in owner.state_dict().items():
+    for part, kept in states.items():
+        for name, value in kept.items():
             tensors[f"{part}/{name}"] = value
     for name, value in rng_state(device, streams).items():
         tensors[f"rng/{name}"] = value

@@ -10,6 +10,7 @@ from ganzoo.training.plan import RunPlan
 
 
 def build_objective(plan: RunPlan) -> Objective:
+    assert plan.objective is not None, "a plan made for training has an objective"
     objective: Objective = plan.objective.build(check=lambda result: isinstance(result, Objective))
     for name in ("heads", "d_penalty_every", "g_penalty_every"):
         value = getattr(objective, name)

@@ -62,7 +62,7 @@ def check_pairing(plan: RunPlan, algorithm: Algorithm, networks: Mapping[str, nn
     except GanzooError as exc:
         if isinstance(exc.__cause__, ValueError):
             raise ConfigError(f"algorithm '{plan.algorithm.name}' cannot train GAN '{plan.gan.name}' with "
-                              f"objective '{plan.objective.name}': {exc.__cause__}") from None
+                              f"objective '{plan.config.objective}': {exc.__cause__}") from None
         raise
 
 
@@ -76,8 +76,27 @@ def _named_networks(result: object) -> bool:
             and all(isinstance(k, str) and isinstance(v, nn.Module) for k, v in result.items()))
 
 
+def _check_declarations(part: Part, algorithm: Algorithm) -> None:
+    """The algorithm's class attributes have the types the API gives them."""
+    optimizers, generator, discriminators = algorithm.optimizers, algorithm.generator, algorithm.discriminators
+    well_formed = isinstance(optimizers, Mapping) and optimizers and all(
+        isinstance(name, str) and NAME.fullmatch(name) and _names(members) and members
+        for name, members in optimizers.items())
+    if not well_formed:
+        raise GanzooError(f"{part} declares optimizers = {optimizers!r}; it must map lowercase names to non-empty "
+                          "tuples of network names, e.g. {'g': ('generator',), 'd': ('discriminator',)}")
+    if not (generator is None or isinstance(generator, str)) or not _names(discriminators):
+        raise GanzooError(f"{part} declares generator = {generator!r} and discriminators = {discriminators!r}; the "
+                          "generator is a network name or None, the discriminators a tuple of network names")
+
+
+def _names(value: object) -> bool:
+    return isinstance(value, (tuple, list)) and all(isinstance(item, str) for item in value)
+
+
 def _check_names(part: Part, algorithm: Algorithm, networks: Mapping[str, nn.Module]) -> None:
     """Network names fit checkpoints, and every network the algorithm declares exists, each in one optimizer."""
+    _check_declarations(part, algorithm)
     for name in networks:
         if not NAME.fullmatch(name) or name in RESERVED or name.startswith("optimizer_") or name.endswith("_ema"):
             raise GanzooError(f"{part} names a network '{name}'; names are lowercase identifiers, not "

@@ -63,32 +63,39 @@ def part(zoo: Zoo, kind: str, name: str, options: dict[str, Any], where: str = "
 @dataclass(frozen=True)
 class RunPlan:
     """What a resolved config is made of. ``metrics`` holds every suite the run may use: those
-    ``metrics.suites`` names, or all registered ones (the evaluator keeps those that apply to the data)."""
+    ``metrics.suites`` names, or all registered ones (the evaluator keeps those that apply to the data).
+    ``objective`` is None in the plan of a trained run restored only to sample or measure its generator, which
+    needs neither the objective nor the augmentation installed."""
 
     config: RunConfig
     gan: Part
-    objective: Part
+    objective: Part | None
     algorithm: Part
     dataset: Part
     augmentation: Part | None
     metrics: tuple[Part, ...]
 
     @classmethod
-    def create(cls, config: RunConfig, zoo: Zoo) -> RunPlan:
-        """Look up every name of ``config`` and validate each options table, once."""
+    def create(cls, config: RunConfig, zoo: Zoo, *, training: bool = True) -> RunPlan:
+        """Look up every name of ``config`` and validate each options table, once; without ``training``, the
+        objective and the augmentation are left out (sampling and measuring a trained generator)."""
+        if config.augmentation is None and config.augmentation_options:
+            raise ConfigError("augmentation_options is set but no augmentation; set augmentation = \"<name>\" "
+                              "(see 'ganzoo list augmentations') or remove augmentation_options")
         gan = part(zoo, "gans", config.gan, config.gan_options)
         algorithm_name = config.algorithm or gan.spec.default_algorithm  # None in configs from before 0.2
-        augmentation = (None if config.augmentation is None else
+        objective = part(zoo, "objectives", str(config.objective), config.objective_options) if training else None
+        augmentation = (None if config.augmentation is None or not training else
                         part(zoo, "augmentations", config.augmentation, config.augmentation_options))
-        return cls(config, gan, part(zoo, "objectives", str(config.objective), config.objective_options),
-                   part(zoo, "algorithms", algorithm_name, config.algorithm_options),
+        return cls(config, gan, objective, part(zoo, "algorithms", algorithm_name, config.algorithm_options),
                    part(zoo, "datasets", config.dataset, config.dataset_options), augmentation,
                    metric_parts(config, zoo))
 
     def parts(self) -> dict[str, Part]:
         """The run's parts by role, as provenance names them."""
-        named = {"gan": self.gan, "objective": self.objective, "algorithm": self.algorithm, "dataset": self.dataset}
-        return named if self.augmentation is None else {**named, "augmentation": self.augmentation}
+        named = {"gan": self.gan, "objective": self.objective, "algorithm": self.algorithm, "dataset": self.dataset,
+                 "augmentation": self.augmentation}
+        return {role: used for role, used in named.items() if used is not None}
 
     def provenance(self, device: torch.device) -> dict[str, Any]:
         """Which installed distributions (and versions) supplied each named part of the run."""

@@ -33,6 +33,7 @@ class RunnerStep(TrainingStep):
         self.steps, self.batch_size, self.d_steps = steps, batch_size, d_steps
         self.num_classes = prior.num_classes
         self.index = 0
+        self.touched = False  # set once the step has drawn samples or updated weights
         self.layouts: dict[str, ScoreLayout] = {}
 
     def network(self, name: str) -> nn.Module:
@@ -42,10 +43,12 @@ class RunnerStep(TrainingStep):
 
     def real(self, n: int | None = None) -> Batch:
         samples, labels = self.batches.next(n or self.batch_size)
+        self.touched = True
         return Batch(samples, labels)
 
     def latents(self, n: int | None = None) -> Batch:
         size = n or self.batch_size
+        self.touched = True
         codes = self.prior.sample(size, self.noise)
         return Batch(codes, self.prior.sample_labels(size, self.noise), codes)
 
@@ -57,8 +60,12 @@ class RunnerStep(TrainingStep):
     def discriminate(self, samples: torch.Tensor, labels: torch.Tensor | None = None, *,
                      network: str = "discriminator", observe: bool = False) -> torch.Tensor:
         discriminator = self.network(network)
+        self.touched = True
         layout = self.layouts.get(network) or self.layouts.setdefault(network, ScoreLayout.of(discriminator))
         inputs = samples if self.augmentation is None else self.augmentation(samples)
+        if inputs.shape != samples.shape:
+            raise GanzooError(f"the augmentation turned samples of shape {tuple(samples.shape)} into "
+                              f"{tuple(inputs.shape)}; an augmentation must keep the shape")
         scores = forward(discriminator, inputs, labels if self.num_classes is not None else None)
         count = len(samples) // layout.pack
         if len(samples) % layout.pack or scores.numel() != count * layout.heads:
@@ -80,6 +87,7 @@ class RunnerStep(TrainingStep):
             raise GanzooError(f"the loss for optimizer '{optimizer}' has no gradient: it does not depend on the "
                               "networks' weights (was it computed under torch.no_grad() or detached?)")
         step = self.optimizers[optimizer]
+        self.touched = True
         step.zero_grad(set_to_none=True)
         loss.backward()
         step.step()

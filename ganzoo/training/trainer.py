@@ -41,6 +41,7 @@ from ganzoo.training.step import RunnerStep
 PICTURE_SEED = 0
 TOY_EVAL_EVERY = 1000
 IMAGE_EVAL_EVERY = 0
+DIVERGING = ("loss", "penalty", "divergence")  # statistics whose non-finite values mean training has diverged
 
 
 class Trainer:
@@ -74,8 +75,10 @@ class Trainer:
         self.evaluator = Evaluator(self.plan, zoo, self.data)  # at start-up, so a bad reference_split stops no run
         self.eval_every = config.eval_every if config.eval_every is not None else (
             IMAGE_EVAL_EVERY if self.data.info.is_image else TOY_EVAL_EVERY)
+        self.plugin_states()  # a plugin whose state cannot be checkpointed is refused before training, not at a save
         self.statistics = Statistics()
         self.step = 0
+        self.in_step = False
         self.saved_step = -1
         self.prepared = False
         self.last_eval: list[dict[str, Any]] = []
@@ -118,10 +121,12 @@ class Trainer:
         if self.config.lr_decay == "linear":
             scale_learning_rates(self.optimizers, self.config, 1.0 - self.step / self.config.steps)
         self.services.index = self.step
+        self.services.touched, self.in_step = False, True
         with collecting(self.statistics):
             try:
                 self.algorithm.step(self.services)
-            except GanzooError:
+            except GanzooError as exc:  # a data error, or a runner check on what the plugins handed it
+                exc.args = (f"training step {self.step + 1}: {exc}",)
                 raise
             except Exception as exc:  # plugin code inside the step: the algorithm, objective or networks
                 parts = ", ".join(str(part) for part in self.plan.parts().values() if part.kind != "dataset")
@@ -130,6 +135,13 @@ class Trainer:
         if self.generator_ema is not None and self.generator is not None:
             update_ema(self.generator_ema, self.generator,
                        self.config.ema.decay if self.step >= self.config.ema.start else 0.0)
+        self.in_step = False
+
+    @property
+    def consistent(self) -> bool:
+        """Whether the run's state is that of a completed step: not stopped inside a step after it began to
+        draw samples or update weights (a checkpoint then would mix two steps, and a resume would differ)."""
+        return not (self.in_step and self.services.touched)
 
     # -- the loop ----------------------------------------------------------
 
@@ -162,7 +174,7 @@ class Trainer:
                 bar.update(1)
                 if self._due(self.config.log_every):
                     record = self._log(started)
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in record.items()}, refresh=False)
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in record.items() if v is not None}, refresh=False)
                 if self._due(self.config.checkpoint_every):
                     self.save()
                 if self._due(self.config.sample_every):
@@ -171,12 +183,9 @@ class Trainer:
                     self.evaluate()
         except TrainingDiverged:
             raise  # the weights are not finite: the last checkpoint is kept as it is
-        except KeyboardInterrupt:
-            self.save()
-            raise
-        except GanzooError:  # e.g. an unreadable image drawn mid-run: keep what was trained since the last save
-            if self.step > max(self.saved_step, 0):
-                self.save()
+        except (KeyboardInterrupt, GanzooError):  # Ctrl-C, or an unreadable image drawn mid-run
+            if self.consistent and self.step > max(self.saved_step, 0):
+                self.save()  # keep what was trained since the last save
             raise
         finally:
             bar.close()
@@ -203,11 +212,13 @@ class Trainer:
         for name in (rundir.STATS, rundir.METRICS):
             rundir.truncate_jsonl(self.run_dir / name, self.step)
 
-    def _log(self, started: float) -> dict[str, float]:
-        """Append the mean statistics since the last log; stop if training has diverged."""
-        record = self.statistics.means()
+    def _log(self, started: float) -> dict[str, float | None]:
+        """Append the mean statistics since the last log (a value that is not finite as null); stop if a loss,
+        penalty or divergence estimate is not finite: training has diverged."""
+        means = self.statistics.means()
         self.statistics = Statistics()
-        broken = [key for key, value in record.items() if not math.isfinite(value)]
+        broken = [key for key, value in means.items() if not math.isfinite(value) and key.startswith(DIVERGING)]
+        record = {key: value if math.isfinite(value) else None for key, value in means.items()}
         if broken:
             rundir.mark_diverged(self.run_dir, self.step, broken)
             last = f"the last checkpoint is from step {self.saved_step}" if self.saved_step >= 0 else "no checkpoint"
@@ -263,11 +274,25 @@ class Trainer:
     def rng_streams(self) -> dict[str, torch.Generator]:
         return {"noise": self.noise_rng, "batches": self.batches.rng}
 
+    def plugin_states(self) -> dict[str, dict[str, torch.Tensor]]:
+        """Each plugin object's ``state_dict()``, checked to map names to tensors (checkpoints hold tensors)."""
+        roles = self.plan.parts()
+        states = {}
+        for role, owner in self.parts()["states"].items():
+            state = roles[role].call(owner.state_dict, what="give its state_dict")
+            if not (isinstance(state, dict)
+                    and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items())):
+                raise PluginError(f"{roles[role]}: state_dict() must return a dict of names to tensors (a number as "
+                                  f"a 0-d tensor, torch.tensor(n)), got {_kinds(state)}")
+            states[role] = state
+        return states
+
     def save(self) -> None:
-        self.saved_step = self.step
+        parts = {**self.parts(), "states": self.plugin_states()}
         save_checkpoint(self.run_dir / rundir.LAST_CHECKPOINT, step=self.step, config_json=self.config.to_json(),
                         provenance=self.provenance, data_info=self.data.info, device=self.device,
-                        streams=self.rng_streams(), **self.parts())
+                        streams=self.rng_streams(), **parts)
+        self.saved_step = self.step
 
     def restore(self, path: Path) -> None:
         """Strictly load every part, the random streams and the step from a checkpoint of this run."""
@@ -278,3 +303,9 @@ class Trainer:
         restore_parts(checkpoint, path, device=self.device, streams=self.rng_streams(), seed=self.config.seed,
                       **self.parts())
         self.step = self.saved_step = checkpoint.step
+
+
+def _kinds(state: object) -> str:
+    if not isinstance(state, dict):
+        return type(state).__name__
+    return "{" + ", ".join(f"{key!r}: {type(value).__name__}" for key, value in state.items()) + "}"
