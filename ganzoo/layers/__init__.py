@@ -139,3 +139,17 @@ class ProjectionHead(nn.Module):
 
     def extra_repr(self) -> str:
         return f"features={self.features}, num_classes={self.num_classes}"
+
+
+class Maxout(nn.Module):
+    """``units`` outputs, each the maximum of ``pieces`` affine functions of the input (Goodfellow et al. 2013),
+    laid out as pylearn2's and Blocks' maxout layers: one linear map to ``units * pieces``, the pieces of a unit
+    adjacent. The discriminators of the original GAN and of PacGAN are built from it."""
+
+    def __init__(self, in_features: int, units: int, pieces: int):
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.linear = nn.Linear(in_features, units * pieces)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x).view(x.shape[0], self.units, self.pieces).amax(dim=2)

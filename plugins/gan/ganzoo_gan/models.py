@@ -18,17 +18,7 @@ import math
 import torch
 from torch import nn
 
-
-class Maxout(nn.Module):
-    """``units`` outputs, each the maximum of ``pieces`` affine functions of the input."""
-
-    def __init__(self, in_features: int, units: int, pieces: int):
-        super().__init__()
-        self.units, self.pieces = units, pieces
-        self.linear = nn.Linear(in_features, units * pieces)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x).view(x.shape[0], self.units, self.pieces).amax(dim=2)
+from ganzoo.layers import Maxout
 
 
 class MLPGenerator(nn.Module):

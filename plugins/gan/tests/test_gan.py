@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ganzoo
-from ganzoo_gan.models import Maxout
+from ganzoo.layers import Maxout
 from ganzoo_gan.objectives import Minimax, NonSaturating
 
 

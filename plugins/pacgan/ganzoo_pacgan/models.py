@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from ganzoo import ScoreLayout
+from ganzoo.layers import Maxout
 
 INIT_STD = 0.02  # weights_init_std in the authors' config.py
 BN_EPS = 1e-4  # Blocks' BatchNormalization default
@@ -38,19 +39,6 @@ def _init(module: nn.Module) -> None:
             nn.init.normal_(layer.weight, 0.0, INIT_STD)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
-
-
-class Maxout(nn.Module):
-    """``units`` outputs, each the maximum of ``pieces`` affine functions of the input (Goodfellow et al. 2013),
-    laid out as Blocks' LinearMaxout: one linear map to ``units * pieces``, the pieces of a unit adjacent."""
-
-    def __init__(self, in_features: int, units: int, pieces: int):
-        super().__init__()
-        self.units, self.pieces = units, pieces
-        self.linear = nn.Linear(in_features, units * pieces)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear(x).view(x.shape[0], self.units, self.pieces).amax(dim=2)
 
 
 class Generator(nn.Module):
