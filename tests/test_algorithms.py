@@ -226,7 +226,6 @@ def test_the_default_algorithm_is_algorithm_1_written_by_hand(tmp_path, gan):
     for _ in range(6):
         shared = torch.get_rng_state()  # the gradient penalty draws from torch's global generator
         runner.train_step()
-        runner.step += 1
         torch.set_rng_state(shared)
         hand_written_step(by_hand.generator, by_hand.discriminator, by_hand.objective, by_hand.optimizers["g"],
                           by_hand.optimizers["d"], by_hand.batches, by_hand.prior, by_hand.noise_rng,

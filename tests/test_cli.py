@@ -107,10 +107,14 @@ def test_bench_pairs_gans_with_objectives_by_pattern(tmp_path, capsys):
     (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "seed=99999999999999999999"], "seed: Input should be less than"),
     (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "out_dir=''"], "out_dir: Value error, must name a directory"),
     (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "out_dir='{tmp}/bad.toml'"], "is a file, not a directory"),
-    (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "objective=''"], "unknown objective ''"),
+    (["train", "{tmp}/typo.toml", "--set", "gan=gan", "--set", "objective=''"], "objective: Value error, must be a registered name (see 'ganzoo list'), not empty"),
     (["sample", "{tmp}", "-o", "{tmp}/x.txt"], "-o must name a .png or .jpg file"),
     (["sample", "{tmp}", "--seed", "-1"], "a seed must be in [0, 2**62)"),
-    (["bench", "toy", "--seeds", "0"], "must be a whole number of at least 1, got '0'"),
+    (["bench", "toy", "--seeds", "0"], "must be a whole number from 1 to 1000, got '0'"),
+    (["interpolate", "{tmp}", "--rows", "100000"], "--rows: must be a whole number from 1 to 256, got '100000'"),
+    (["interpolate", "{tmp}", "--steps", "1"], "--steps: must be a whole number from 2 to 256, got '1'"),
+    (["sample", "{tmp}", "-n", "1e9"], "must be a whole number from 1 to 100000, got '1e9'"),
+    (["eval", "{tmp}", "--num-generated", str(10**8)], "must be a whole number from 4 to 10000000"),
     (["bench", "toy", "--gans", "nothing*"], "no installed GAN matches 'nothing*'"),
     (["bench", "toy", "--out", "{tmp}/bad.toml/x", "--gans", "gan", "--steps", "1"], "Not a directory"),
     (["bench", "toy", "--objectives", "nothing*"], "no installed objective matches 'nothing*'"),
@@ -136,6 +140,8 @@ def test_installed_command_reports_errors_without_traceback(tmp_path):
 
 
 BAD_GANS = """
+import os
+import torch
 from torch import nn
 from ganzoo import GanSpec, ObjectiveSpec, hookimpl
 from ganzoo_gan.objectives import Minimax
@@ -162,6 +168,29 @@ class CrashingObjective(Minimax):
     def generator_loss(self, fake_scores):
         return 1 / 0
 
+class FloatObjective(Minimax):
+    def generator_loss(self, fake_scores):
+        return float(super().generator_loss(fake_scores))
+
+class ClippingObjective(Minimax):
+    def after_discriminator_step(self, discriminator):
+        raise KeyError("weights")
+
+class Detached(nn.Linear):
+    def forward(self, z):
+        return super().forward(z).detach()
+
+class TwoScoresWhenTraining(nn.Linear):
+    def forward(self, x):
+        scores = super().forward(x)
+        return torch.cat([scores, scores], 1) if self.training else scores
+
+class FailsWhenSampling(nn.Linear):
+    def forward(self, z):
+        if os.environ.get("BAD_SAMPLING") and not self.training and len(z) > 8:  # not the set-up probe
+            raise RuntimeError("cannot sample")
+        return super().forward(z)
+
 @hookimpl
 def register_gans(register):
     builds = (("crash", crash), ("wide", wide_scores), ("picky", refuse), ("nothing", lambda i, z, o: None))
@@ -170,23 +199,39 @@ def register_gans(register):
     register(GanSpec(name="nan", build=linear_pair, default_objective="nan-objective", citation="-"))
     register(GanSpec(name="lost", build=linear_pair, default_objective="nope", citation="-"))
     register(GanSpec(name="boom", build=linear_pair, default_objective="boom-objective", citation="-"))
+    register(GanSpec(name="float", build=linear_pair, default_objective="float-objective", citation="-"))
+    register(GanSpec(name="clip", build=linear_pair, default_objective="clipping-objective", citation="-"))
+    register(GanSpec(name="detached", build=lambda i, z, o: (Detached(z, 2), nn.Linear(2, 1)),
+                     default_objective="minimax", citation="-"))
+    register(GanSpec(name="double", build=lambda i, z, o: (nn.Linear(z, 2), TwoScoresWhenTraining(2, 1)),
+                     default_objective="minimax", citation="-"))
+    register(GanSpec(name="shy", build=lambda i, z, o: (FailsWhenSampling(z, 2), nn.Linear(2, 1)),
+                     default_objective="minimax", citation="-"))
 
 @hookimpl
 def register_objectives(register):
     register(ObjectiveSpec(name="nan-objective", build=lambda options: NaNObjective(), citation="-"))
     register(ObjectiveSpec(name="boom-objective", build=lambda options: CrashingObjective(), citation="-"))
+    register(ObjectiveSpec(name="float-objective", build=lambda options: FloatObjective(), citation="-"))
+    register(ObjectiveSpec(name="clipping-objective", build=lambda options: ClippingObjective(), citation="-"))
 """
 
 
 @pytest.mark.parametrize(("gan", "message"), [
-    ("crash", "GAN 'crash' from ganzoo-bad 0.3 failed to build: RuntimeError: out of coffee"),
+    ("crash", "GAN 'crash' from ganzoo-bad 0.3 failed to build: crash raised RuntimeError: out of coffee"),
     ("wide", "GAN 'wide' discriminator gives 6 scores for 2 samples; its ScoreLayout(pack=1, heads=1) promises 2"),
     ("picky", "GAN 'picky' cannot be built for data set 'ring8' (2,): needs images"),
     ("nothing", "GAN 'nothing' from ganzoo-bad 0.3 returned NoneType from build, not what the spec promises"),
     ("nan", "training diverged: loss_d, divergence, loss_g not finite at step 2; no checkpoint"),
     ("lost", "GAN 'lost' names default objective 'nope', which no installed plugin registers"),
-    ("boom", "training step 1 failed (GAN 'boom' from ganzoo-bad 0.3, objective 'boom-objective' from ganzoo-bad 0.3, "
-             "algorithm 'alternating' from ganzoo-core"),
+    ("boom", "training step 1: CrashingObjective.generator_loss in ganzoo-bad 0.3 raised ZeroDivisionError: "
+             "division by zero"),
+    ("clip", "training step 1: ClippingObjective.after_discriminator_step in ganzoo-bad 0.3 raised KeyError: "
+             "'weights'"),
+    ("float", "training step 1: the loss for optimizer 'g' must be a floating-point scalar tensor, got 'float' "
+              "(GAN 'float' from ganzoo-bad 0.3, objective 'float-objective' from ganzoo-bad 0.3, algorithm"),
+    ("detached", "training step 1: generator 'generator' gives samples detached from its weights in training mode"),
+    ("double", "training step 1: discriminator 'discriminator' gave 64 scores for 32 samples"),
 ])
 def test_broken_plugin_code_gets_one_line_and_exit_2(tmp_path, capsys, make_distribution, gan, message):
     make_distribution("ganzoo-bad", "0.3", "ganzoo_bad", BAD_GANS)
@@ -194,6 +239,19 @@ def test_broken_plugin_code_gets_one_line_and_exit_2(tmp_path, capsys, make_dist
     code, _, err = run_cli(capsys, "train", config, "--quiet")
     assert code == 2 and err.startswith(f"ganzoo: error: {message}") and err.count("\n") == 1
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_plugin_code_failing_while_sampling_names_the_plugin(tmp_path, capsys, make_distribution, monkeypatch):
+    make_distribution("ganzoo-bad", "0.3", "ganzoo_bad", BAD_GANS)
+    config = write_toml(tmp_path / "run.toml", toy_run(tmp_path, gan="shy", steps=2))
+    assert run_cli(capsys, "train", config, "--quiet")[0] == 0
+    monkeypatch.setenv("BAD_SAMPLING", "1")
+    failure = "FailsWhenSampling.forward in ganzoo-bad 0.3 raised RuntimeError: cannot sample"
+    for command in ("sample", "interpolate", "eval"):
+        code, _, err = run_cli(capsys, command, str(tmp_path / "run"))
+        assert code == 2 and err.count("\n") == 1 and failure in err, err
+    code, _, err = run_cli(capsys, "train", config, "--quiet", "--resume", "--set", "steps=4")
+    assert code == 2 and err == f"ganzoo: error: sampling at step 4: {failure}\n"
 
 
 def test_unexpected_errors_are_one_line_unless_debugging(capsys, monkeypatch):

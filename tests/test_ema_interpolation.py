@@ -33,7 +33,6 @@ def test_the_average_follows_its_closed_form(tmp_path, start):
     history = [flat(trainer.generator)]  # G_0, ..., G_T
     for _ in range(steps):
         trainer.train_step()
-        trainer.step += 1
         history.append(flat(trainer.generator))
     # copied until `start` steps are done, then ema_T = d^(T-s) G_s + (1 - d) sum_{t>s} d^(T-t) G_t
     expected = decay ** (steps - start) * history[start]
@@ -134,5 +133,4 @@ def test_linear_decay_brings_both_learning_rates_to_zero_at_the_last_step(tmp_pa
     for _ in range(4):
         trainer.train_step()  # the rate of step t (counted from 0) is lr * (1 - t / steps)
         seen += [trainer.optimizers[name].param_groups[0]["lr"] for name in ("g", "d")]
-        trainer.step += 1
     assert seen == pytest.approx([0.4, 0.8, 0.3, 0.6, 0.2, 0.4, 0.1, 0.2])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from ganzoo.api.version import PLUGIN_API
+from ganzoo.cli import main
 from ganzoo.errors import PluginError, UnknownNameError
-from ganzoo.registry.discovery import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, PluginLoadWarning, Zoo
+from ganzoo.registry.discovery import NO_AUTOLOAD_ENV, PLUGINS_ENV, STRICT_ENV, PluginLoadWarning, Zoo, reset_zoo
 
 DEMO_PLUGIN = """
 from torch import nn
@@ -171,3 +174,105 @@ def test_a_malformed_spec_is_refused_when_registered(make_distribution, spec, me
         zoo = Zoo()
     assert "demo-ns" not in zoo.objectives  # nothing of the plugin, and the listing still works
     assert "gan" in zoo.gans.names()
+
+
+
+ONLY_GAN = """
+from ganzoo import GanSpec, hookimpl
+from pydantic import BaseModel
+ganzoo_plugin_api = "2.0"
+
+class Name(str):
+    pass
+
+class NotOptions(BaseModel):
+    width: int = 1
+
+looped = dict()
+looped["self"] = looped
+
+@hookimpl
+def register_gans(register):
+    register({spec})
+"""
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("GanSpec(name=Name('x'), build=print, default_objective='gan', citation='-')", "name must be a non-empty string"),
+    ("GanSpec(name='', build=print, default_objective='gan', citation='-')", "name must be a non-empty string"),
+    ("GanSpec(name='x', build=print, default_objective='gan', citation='-', options=NotOptions)",
+     "options must be a ganzoo.Options subclass"),
+    ("GanSpec(name='x', build=print, default_objective='gan', citation='-', defaults={1: 2})",
+     "defaults and overrides must be dicts of run-config values, keyed by strings"),
+    ("GanSpec(name='x', build=print, default_objective='gan', citation='-', overrides={'optimizer_d': {2: 1}})",
+     "keyed by strings"),
+    ("GanSpec(name='x', build=print, default_objective='gan', citation='-', defaults=looped)",
+     "nested at most 32 levels deep"),
+])
+def test_a_spec_with_a_malformed_name_options_or_defaults_is_refused(make_distribution, spec, message):
+    make_distribution("ganzoo-odd", "1.0", "ganzoo_odd", ONLY_GAN.format(spec=spec))
+    with pytest.warns(PluginLoadWarning, match=message):
+        zoo = Zoo()
+    assert "gan" in zoo.gans and "x" not in zoo.gans
+    assert [r.source.distribution for r in zoo.failed()] == ["ganzoo-odd"]
+
+
+ESCAPE = """
+import sys
+
+class Escape(BaseException):
+    pass
+
+"""
+RAISES_ON_IMPORT = ESCAPE + "raise {exc}\n"
+RAISES_IN_HOOK = ESCAPE + """
+from ganzoo import hookimpl
+ganzoo_plugin_api = "2.0"
+
+@hookimpl
+def register_gans(register):
+    raise {exc}
+"""
+RAISES_ON_DECLARATION = ESCAPE + """
+def __getattr__(name):
+    raise {exc}
+"""
+
+
+@pytest.mark.parametrize("template", [RAISES_ON_IMPORT, RAISES_IN_HOOK, RAISES_ON_DECLARATION])
+@pytest.mark.parametrize(("exc", "shown"), [
+    ("SystemExit(4)", "SystemExit: 4"), ("GeneratorExit('closed')", "GeneratorExit: closed"),
+    ("Escape('out')", "Escape: out"),
+])
+def test_a_base_exception_from_plugin_code_is_a_load_failure(make_distribution, monkeypatch, template, exc, shown):
+    make_distribution("ganzoo-escape", "1.0", "ganzoo_escape", template.format(exc=exc))
+    with pytest.warns(PluginLoadWarning, match=rf"ganzoo-escape 1\.0.*failed: {shown}"):
+        zoo = Zoo()
+    assert "gan" in zoo.gans and [r.source.distribution for r in zoo.failed()] == ["ganzoo-escape"]
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with pytest.raises(PluginError, match=rf"failed: {shown}"):
+        Zoo()
+
+
+@pytest.mark.parametrize("template", [RAISES_ON_IMPORT, RAISES_IN_HOOK, RAISES_ON_DECLARATION])
+def test_ctrl_c_while_loading_a_plugin_still_stops_the_command(make_distribution, template):
+    make_distribution("ganzoo-slow", "1.0", "ganzoo_slow", template.format(exc="KeyboardInterrupt"))
+    with pytest.raises(KeyboardInterrupt):
+        Zoo()
+
+
+@pytest.mark.parametrize("source", [
+    ONLY_GAN.format(spec="GanSpec(name=7, build=print, default_objective='gan', citation='-')"),
+    RAISES_IN_HOOK.format(exc="SystemExit(2)"),
+    RAISES_ON_IMPORT.format(exc="Escape()"),
+])
+def test_listing_works_with_a_broken_plugin_installed(make_distribution, capsys, source):
+    make_distribution("ganzoo-broken", "1.0", "ganzoo_broken", source)
+    for command, listed in (("list", "  gan "), ("plugins", "ganzoo-broken 1.0  (plugin 'ganzoo_broken', FAILED)")):
+        reset_zoo()
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")  # each command is a process of its own: the warning is shown each time
+            code = main([command])
+        out, err = capsys.readouterr()
+        assert code == 0 and listed in out
+        assert err.startswith("ganzoo: warning: plugin 'ganzoo_broken'") and err.count("\n") == 1

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import typing
+from pathlib import PurePath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -17,6 +19,19 @@ def _scalar_kinds(annotation: Any) -> set[type]:
     return set().union(*(_scalar_kinds(arg) for arg in typing.get_args(annotation)))
 
 
+def _admits_path(annotation: Any) -> bool:
+    """Whether a field's annotation admits a filesystem path: ``Path``, ``Path | None``, ``list[Path]``..."""
+    if isinstance(annotation, type) and issubclass(annotation, os.PathLike):
+        return True
+    return any(_admits_path(arg) for arg in typing.get_args(annotation))
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether a path, or any path of a list of them, holds a NUL character."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return any(isinstance(item, (str, PurePath)) and "\x00" in str(item) for item in items)
+
+
 class StrictFields(BaseModel):
     """Unknown keys are refused, and so is pydantic's looseness with booleans: ``true`` is not a count
     (it would read as 1), and a switch takes ``true`` or ``false``, not 1 or "yes"."""
@@ -29,8 +44,20 @@ class StrictFields(BaseModel):
         kinds = _scalar_kinds(cls.model_fields[info.field_name].annotation)  # type: ignore[index]
         if isinstance(value, bool) and bool not in kinds and kinds & {int, float}:
             raise ValueError("must be a number, not true or false")
+        # a tuple of numbers (Adam's betas) would take true as 1.0 just as a lone number would
+        if (isinstance(value, (list, tuple)) and bool not in kinds and kinds & {int, float}
+                and any(isinstance(item, bool) for item in value)):
+            raise ValueError("must hold numbers, not true or false")
         if bool in kinds and kinds <= {bool, type(None)} and value is not None and not isinstance(value, bool):
             raise ValueError("must be true or false")
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _paths_without_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic takes "a\0b" as a Path; the OS refuses it only when the path is first used, deep inside a run
+        if _has_nul(value) and _admits_path(cls.model_fields[info.field_name].annotation):  # type: ignore[index]
+            raise ValueError("a path cannot contain a NUL character")
         return value
 
 

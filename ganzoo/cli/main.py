@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import warnings
 from pathlib import Path
 
 from ganzoo import __version__
-from ganzoo.errors import GanzooError, one_line
+from ganzoo.cli import EXIT_INTERRUPTED
+from ganzoo.errors import DamagedRecordWarning, GanzooError, one_line
+from ganzoo.registry.blame import origin, plugin_failure
 from ganzoo.registry.discovery import PluginLoadWarning, env_flag
-from ganzoo.training.config import MIN_SAMPLES
+from ganzoo.training.config import MAX_SAMPLES, MAX_STEPS, MIN_SAMPLES
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
 DEBUG_ENV = "GANZOO_DEBUG"
 MAX_SEED = 2**62
+MAX_PICTURE = 10**5  # samples in one picture (per class for a conditional run)
+MAX_PATH = 256  # paths in an interpolation picture, and points along each
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors on one line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"ganzoo: error: {message} (see '{self.prog} --help')\n")
+        self.exit(EXIT_USAGE, f"ganzoo: error: {_folded(message)} (see '{self.prog} --help')\n")
 
 
 EPILOG = """environment:
@@ -47,24 +51,22 @@ def seed(text: str) -> int:
     return value
 
 
-def positive(text: str, least: int = 1) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = least - 1
-    if value < least:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least {least}, got '{text}'")
-    return value
+def bounded(least: int, most: int):
+    """An argparse type: a whole number in [least, most] (a picture, a path or an evaluation has to fit in
+    memory)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = least - 1
+        if not least <= value <= most:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {least} to {most}, got '{text}'")
+        return value
+
+    return parse
 
 
-def two_or_more(text: str) -> int:
-    return positive(text, least=2)
-
-
-def enough_samples(text: str) -> int:
-    return positive(text, least=MIN_SAMPLES)
-
-
+positive = bounded(1, MAX_STEPS)
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ganzoo", description="A plugin-based GAN zoo: one runner, one metric protocol, every GAN.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -100,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "--out are reused and interrupted ones resumed.")
     p.add_argument("suite", choices=["toy"], help="toy: ring8 and grid25, the 2D mode-coverage suite")
     p.add_argument("--steps", type=positive, default=None, help="generator steps per run (default: the suite's budget)")
-    p.add_argument("--seeds", type=positive, default=1, help="training seeds per GAN and data set (default 1)")
+    p.add_argument("--seeds", type=bounded(1, 1000), default=1, help="training seeds per GAN and data set (default 1)")
     p.add_argument("--gans", default="*", help="fnmatch pattern of GANs to include (default '*')")
     p.add_argument("--objectives", default=None, metavar="PATTERN",
                    help="pair each GAN with every objective matching PATTERN (default: each GAN's own)")
@@ -123,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "grid for images, and for a class-conditional run one labelled row per class. "
                                    "Uses the generator's moving average when the run kept one.")
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
-    p.add_argument("-n", "--num", type=positive, default=None,
+    p.add_argument("-n", "--num", type=bounded(1, MAX_PICTURE), default=None,
                    help="samples (per class for a conditional run; default 1000 points, 64 images, 8 per class)")
     p.add_argument("--classes", default=None, metavar="LIST",
                    help="conditional runs: the classes to show, one row each in this order, e.g. 0,3,7 "
@@ -136,9 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the generator's moving average when the run kept one.")
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
     p.add_argument("--method", choices=["slerp", "linear"], default="slerp", help="path shape (default slerp)")
-    p.add_argument("--steps", type=two_or_more, default=10, help="points along each path, both ends included "
+    p.add_argument("--steps", type=bounded(2, MAX_PATH), default=10, help="points along each path, both ends included "
                                                                   "(at least 2; default 10)")
-    p.add_argument("--rows", type=positive, default=8, help="paths, one per row (default 8)")
+    p.add_argument("--rows", type=bounded(1, MAX_PATH), default=8, help="paths, one per row (default 8)")
     p.add_argument("--classes", default=None, metavar="LIST",
                    help="conditional runs: the classes the rows take in turn, one class along each row, e.g. 0,3 "
                         "(default 0, 1, 2, ...; classes past --rows are not drawn)")
@@ -153,9 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
     p.add_argument("--seed", type=seed, default=None, help="sampling seed (default: the protocol's)")
     p.add_argument("--raw", action="store_true", help="use the generator's last weights, not their moving average")
-    p.add_argument("--num-generated", type=enough_samples, default=None, metavar="N",
+    p.add_argument("--num-generated", type=bounded(MIN_SAMPLES, MAX_SAMPLES), default=None, metavar="N",
                    help="images: generated samples (default the run's metrics.num_generated, 10000)")
-    p.add_argument("--num-reference", type=enough_samples, default=None, metavar="N",
+    p.add_argument("--num-reference", type=bounded(MIN_SAMPLES, MAX_SAMPLES), default=None, metavar="N",
                    help="images: reference images, the first of the split (default the run's, all)")
     p.add_argument("--reference-split", default=None, metavar="SPLIT",
                    help="images: the data set's split to compare with (default the run's; e.g. test)")
@@ -174,37 +176,55 @@ def _add_output_options(p: argparse.ArgumentParser, what: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    warnings.showwarning = _show_plugin_warning
+    held: list[str] = []  # libraries' warnings: shown once the command has succeeded, so a failure is one line
+    with warnings.catch_warnings():
+        warnings.showwarning = functools.partial(_show_warning, held)
+        code = _run(args)
+    if code == 0:
+        for text in dict.fromkeys(held):
+            print(f"ganzoo: warning: {text}", file=sys.stderr)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     from ganzoo.cli import commands
 
     try:
-        return getattr(commands, f"cmd_{args.command}")(args)
+        return int(getattr(commands, f"cmd_{args.command}")(args))
     except GanzooError as exc:
-        print(f"ganzoo: error: {exc}", file=sys.stderr)
+        print(f"ganzoo: error: {_folded(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # unwritable or odd output locations
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"ganzoo: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        print(f"ganzoo: error: {_folded(f'{exc.strerror or exc}{where}')}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("ganzoo: interrupted (a training run keeps its checkpoint of the last completed step it saved; continue "
-              "it with --resume)", file=sys.stderr)
+        print("ganzoo: interrupted (a training run keeps its last completed step; continue it with --resume)",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
         if env_flag(DEBUG_ENV):
             raise
+        if origin(exc) is not None:  # plugin code failed outside the runner's own wrapping (sampling, say)
+            print(f"ganzoo: error: {plugin_failure(exc, f'ganzoo {args.command}')}", file=sys.stderr)
+            return EXIT_USAGE
         print(f"ganzoo: internal error: {one_line(exc)} (set {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
 
 
-_default_showwarning = warnings.showwarning
+def _folded(text: str) -> str:
+    """One line: a message quoting a plugin's text or a path may hold line breaks."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
-def _show_plugin_warning(message, category, filename, lineno, file=None, line=None):
-    if issubclass(category, PluginLoadWarning):
-        print(f"ganzoo: warning: {message}", file=sys.stderr)
+def _show_warning(held: list[str], message, category, filename, lineno, file=None, line=None) -> None:
+    """ganzoo's own warnings (a plugin that failed to load, a damaged log line) at once; a library's (torch,
+    PIL) held for the end. Each on one line."""
+    text = _folded(str(message))
+    if issubclass(category, (PluginLoadWarning, DamagedRecordWarning)):
+        print(f"ganzoo: warning: {text}", file=sys.stderr)
     else:
-        _default_showwarning(message, category, filename, lineno, file, line)
+        held.append(f"{category.__name__}: {text}")
 
 
 if __name__ == "__main__":

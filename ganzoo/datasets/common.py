@@ -9,6 +9,8 @@ to the training device) or as a :class:`LazyImages` that decodes on access.
 from __future__ import annotations
 
 import io
+import os
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -84,6 +86,9 @@ def decode_image(data: bytes | Path, mode: str, where: str) -> torch.Tensor:
     """An encoded image (file path or bytes) as a uint8 ``(C, H, W)`` tensor; PIL ``mode`` is "RGB" or "L"."""
     from PIL import Image
 
+    kind = REGULAR if isinstance(data, bytes) else path_kind(data)
+    if kind != REGULAR:  # opening a FIFO would block forever
+        raise GanzooError(f"{where}: cannot decode image (not a regular file: {kind})")
     try:
         with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as image:
             if image.mode.startswith("I"):  # 16- or 32-bit grey: PIL's convert would clip it to 255, not scale it
@@ -93,6 +98,20 @@ def decode_image(data: bytes | Path, mode: str, where: str) -> torch.Tensor:
         raise GanzooError(f"{where}: cannot decode image ({one_line(exc)})") from None
     tensor = torch.from_numpy(pixels.copy())
     return tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
+
+
+REGULAR = "a regular file"
+
+
+def path_kind(path: Path) -> str:
+    """What ``path`` is, following links: :data:`REGULAR`, "missing" (a broken link too), "a folder", "a FIFO"..."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return "missing"
+    kinds = [(stat.S_ISREG, REGULAR), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+             (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")]
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
 def _to_8_bit(image: Any) -> Any:

@@ -8,7 +8,8 @@ Layouts::
 
 This is torchvision's ImageFolder layout when labelled. Files count as images
 by their extension (torchvision's IMG_EXTENSIONS, any case); files and folders
-whose names start with "." are skipped.
+whose names start with "." are skipped, and so are broken links and anything
+that is not a regular file (a FIFO, a socket, a device).
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from pydantic import Field
 
 from ganzoo.api.options import Options
 from ganzoo.api.specs import DatasetSpec, LoadedData
-from ganzoo.datasets.common import ImageFiles, LazyImages, in_memory_field, lazy_samples, loaded, resolution_field
+from ganzoo.datasets.common import (
+    REGULAR,
+    ImageFiles,
+    LazyImages,
+    in_memory_field,
+    lazy_samples,
+    loaded,
+    path_kind,
+    resolution_field,
+)
 from ganzoo.errors import GanzooError
 
 MODES = {1: "L", 3: "RGB"}
@@ -43,7 +53,9 @@ def image_files(root: Path) -> list[Path]:
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         found += [Path(folder, name).relative_to(root) for name in files
-                  if not name.startswith(".") and name.lower().endswith(IMG_EXTENSIONS)]
+                  if not name.startswith(".") and name.lower().endswith(IMG_EXTENSIONS)
+                  # opening a FIFO named like an image would block forever; a broken link is no file at all
+                  and path_kind(Path(folder, name)) == REGULAR]
     return sorted(found)
 
 

@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
-from pydantic import BaseModel
 
 from ganzoo.api import hookspecs
+from ganzoo.api.options import Options
 from ganzoo.api.specs import AlgorithmSpec, AugmentationSpec, DataInfo, DatasetSpec, GanSpec, MetricSpec, ObjectiveSpec
 from ganzoo.api.version import DECLARATION, incompatibility
 from ganzoo.errors import PluginError, one_line
-from ganzoo.registry import builtin
+from ganzoo.registry import blame, builtin
 from ganzoo.registry.registry import DuplicateNameError, Registry, Source
+from ganzoo.training.config import MAX_DEPTH
 
 ENTRY_POINT_GROUP = "ganzoo"
 STRICT_ENV = "GANZOO_STRICT_PLUGINS"
@@ -114,7 +115,9 @@ class Zoo:
     def _load(self, source: Source, importer: Callable[[], object]) -> None:
         try:
             plugin = importer()
-        except (Exception, SystemExit) as exc:  # a broken third-party plugin must not break the zoo
+        except KeyboardInterrupt:  # Ctrl-C stops the command, whatever is being imported
+            raise
+        except BaseException as exc:  # a broken plugin, even one that calls sys.exit, must not break the zoo
             record = PluginRecord(source)
             self.records.append(record)
             self._fail(record, f"import failed: {one_line(exc)}")
@@ -125,18 +128,27 @@ class Zoo:
         """Register ``plugin`` with pluggy, run its hooks, and commit what it registered."""
         record = PluginRecord(source)
         self.records.append(record)
+        blame.remember(plugin, source)
         taken = next((r.source for r in self.records if r.source.plugin == source.plugin and r is not record), None)
         if taken is not None:
             self._fail(record, f"plugin name '{source.plugin}' is also used by {taken}")
             return
-        refusal = incompatibility(getattr(plugin, DECLARATION, None), core_version())
+        try:  # a module's __getattr__ is plugin code too
+            refusal = incompatibility(getattr(plugin, DECLARATION, None), core_version())
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            self._fail(record, f"reading {DECLARATION} failed: {one_line(exc)}")
+            return
         if refusal is not None:
             self._fail(record, refusal)
             return
         try:
             self.pm.register(plugin, name=source.plugin)
             staged = self._collect(source.plugin)
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # hooks are plugin code: SystemExit or a BaseException of its own included
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
             self._fail(record, f"registration failed: {one_line(exc)}")
@@ -190,17 +202,19 @@ def _stager(staged: list[tuple[str, Any]], hook_name: str, registry_attr: str,
 
 def _malformed(spec: Any) -> str | None:
     """What is wrong with a spec's fields (dataclasses do not check their types), or None."""
-    if not (isinstance(spec.name, str) and spec.name.strip() and spec.name == "".join(spec.name.split())):
+    # exactly str: a subclass could hash, compare or print differently in the registry and in listings
+    if not (type(spec.name) is str and spec.name.strip() and spec.name == "".join(spec.name.split())):
         return "name must be a non-empty string without spaces"
     if not (isinstance(spec.citation, str) and isinstance(spec.description, str)):
         return "citation and description must be strings"
-    if not (isinstance(spec.options, type) and issubclass(spec.options, BaseModel)):
+    if not (isinstance(spec.options, type) and issubclass(spec.options, Options)):
         return "options must be a ganzoo.Options subclass"
     if not callable(spec.build) or not callable(getattr(spec, "applies", callable)):
         return "build (and a metric's applies) must be callable"
     tables = [getattr(spec, key) for key in ("defaults", "overrides") if hasattr(spec, key)]
-    if not all(isinstance(table, Mapping) for table in tables):
-        return "defaults and overrides must be dicts of run-config values"
+    if not all(_is_config_table(table) for table in tables):
+        return (f"defaults and overrides must be dicts of run-config values, keyed by strings and nested at most "
+                f"{MAX_DEPTH} levels deep")
     if isinstance(spec, GanSpec):
         if not all(isinstance(name, str) for name in (spec.default_objective, spec.default_algorithm)):
             return "default_objective and default_algorithm must be names"
@@ -208,6 +222,25 @@ def _malformed(spec: Any) -> str | None:
                 and all(isinstance(info, DataInfo) for info in spec.serves)):
             return "serves must be a non-empty tuple of ganzoo.DataInfo (the data the GAN claims to serve)"
     return None
+
+
+def _is_config_table(table: Any) -> bool:
+    """A mapping with string keys at every level, nested no deeper than a run config may be (walked iteratively, so a
+    self-containing table is refused rather than looping)."""
+    if not isinstance(table, Mapping):
+        return False
+    stack: list[tuple[Any, int]] = [(table, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, Mapping):
+            if depth >= MAX_DEPTH or not all(type(key) is str for key in node):
+                return False
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, (list, tuple)):
+            if depth >= MAX_DEPTH:
+                return False
+            stack.extend((value, depth + 1) for value in node)
+    return True
 
 
 _zoo: Zoo | None = None

@@ -44,7 +44,6 @@ from ganzoo.registry.discovery import PluginRecord, Zoo
 from ganzoo.sampling.generation import generate
 from ganzoo.testing import kit
 from ganzoo.training.config import resolve_config
-from ganzoo.training.stats import Statistics
 from ganzoo.training.trainer import DIVERGING, Trainer
 
 UPDATES = 5  # discriminator updates on a fixed batch
@@ -144,17 +143,14 @@ def _resumes_bit_for_bit(make: Callable[[Path], Trainer], folder: Path) -> str:
     first.prepare()
     for _ in range(STEPS):
         first.train_step()
-        first.step += 1
     first.save()
     second = make(folder)
     second.restore(folder / "checkpoints" / "last.safetensors")
     shared = torch.get_rng_state()  # both continue from the global generator's saved state
     for trainer in (first, second):
         torch.set_rng_state(shared)
-        trainer.statistics = Statistics()
         for _ in range(AFTER):
             trainer.train_step()
-            trainer.step += 1
     parts: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         "network": (first.networks, second.networks), "state": (first.plugin_states(), second.plugin_states()),
         "optimizer": ({k: v.state_dict()["state"] for k, v in first.optimizers.items()},

@@ -13,8 +13,10 @@ data) and the optimizers' non-tensor state, each a JSON string.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from safetensors.torch import save_file
 from ganzoo.api.specs import DataInfo
 from ganzoo.api.state import Stateful
 from ganzoo.errors import CheckpointError, one_line
+from ganzoo.utils import replace_durably
 
 FORMAT = "ganzoo-checkpoint/2"
 READABLE_FORMATS = ("ganzoo-checkpoint/1", FORMAT)  # /1 (ganzoo 0.1): the same layout, without plugin state
@@ -83,10 +86,18 @@ def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict
                                  "class_names": data_info.class_names}),
         "optimizers": json.dumps(optimizer_meta),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    save_file(tensors, str(partial), metadata=metadata)
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(tensors, str(partial), metadata=metadata)
+        replace_durably(partial, path)
+    except (OSError, SafetensorError) as exc:  # a full disk, a quota, a folder made read-only
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else one_line(exc)
+        previous = "the previous checkpoint is kept" if path.exists() else "no checkpoint was written"
+        raise CheckpointError(f"could not write {path} ({reason}); {previous}: make room and continue the run with "
+                              "--resume") from None
 
 
 def rng_state(device: torch.device, streams: Mapping[str, torch.Generator]) -> dict[str, torch.Tensor]:
@@ -137,7 +148,7 @@ def restore_rng(rng: dict[str, torch.Tensor], path: Path, device: torch.device,
 
 
 def load_checkpoint(path: Path) -> Checkpoint:
-    """Read a checkpoint written by :func:`save_checkpoint`; any damage is a one-line error."""
+    """Read a checkpoint written by :func:`save_checkpoint`; any damage is a one-line error naming the field."""
     if not path.exists():
         raise CheckpointError(f"checkpoint not found: {path}")
     if not path.is_file():
@@ -151,34 +162,118 @@ def load_checkpoint(path: Path) -> Checkpoint:
     if metadata.get("format") not in READABLE_FORMATS:
         raise CheckpointError(f"{path} is not a ganzoo checkpoint (format {metadata.get('format')!r}, "
                               f"expected {FORMAT!r})")
-    try:
-        step = int(metadata["step"])
-        config = json.loads(metadata["config"])
-        provenance = json.loads(metadata["provenance"])
-        optimizers = json.loads(metadata["optimizers"])
-    except (KeyError, ValueError) as exc:
-        raise CheckpointError(f"{path}: damaged metadata ({type(exc).__name__}: {exc})") from None
-    if not all(isinstance(v, dict) for v in (config, provenance, optimizers)):
-        raise CheckpointError(f"{path}: damaged metadata (config, provenance and optimizers must be JSON objects)")
+    text = metadata.get("step")
+    # int() would also take "-5", " 7", "1_000" and other digits than 0-9
+    if not (isinstance(text, str) and re.fullmatch(r"[0-9]{1,19}", text)):
+        shown = "missing" if text is None else f"{_shown(text)} is not a step count"
+        raise CheckpointError(f"{path}: damaged metadata field 'step' ({shown})")
+    config, provenance, optimizers = (_json_object(metadata, key, path) for key in ("config", "provenance",
+                                                                                    "optimizers"))
     data_info = _read_data_info(metadata.get("data_info"), path)
     tensors: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in raw.items():
         part, _, name = key.partition("/")
         tensors.setdefault(part, {})[name] = value
-    return Checkpoint(step, config, provenance, tensors, optimizers, data_info)
+    return Checkpoint(int(text), config, provenance, tensors, optimizers, data_info)
+
+
+def _json_object(metadata: Mapping[str, str], key: str, path: Path) -> dict[str, Any]:
+    """The metadata field ``key`` as a JSON object; a deeply nested one is as damaged as a malformed one."""
+    if key not in metadata:
+        raise CheckpointError(f"{path}: damaged metadata (field '{key}' is missing)")
+    try:
+        value = json.loads(metadata[key])
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointError(f"{path}: damaged metadata field '{key}' ({one_line(exc)})") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: damaged metadata field '{key}' (not a JSON object)")
+    return value
+
+
+# Bounds on a stored data description: one sample has 1 to 4 axes (points, sequences, images, volumes), none of
+# them longer than this; far beyond any data set ganzoo loads, small enough to allocate a batch of.
+MAX_SAMPLE_AXIS = 2**16
+MAX_CLASSES = 2**20
 
 
 def _read_data_info(text: str | None, path: Path) -> DataInfo | None:
     """The stored data description; None for checkpoints written before it was stored."""
     if text is None:
         return None
+    where = f"{path}: damaged metadata field 'data_info'"
     try:
         fields = json.loads(text)
-        names = fields["class_names"]
-        return DataInfo(shape=tuple(int(n) for n in fields["shape"]), num_classes=fields["num_classes"],
-                        class_names=None if names is None else tuple(str(n) for n in names))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: damaged data description ({type(exc).__name__}: {exc})") from None
+    except (ValueError, RecursionError) as exc:
+        raise CheckpointError(f"{where} ({one_line(exc)})") from None
+    if not (isinstance(fields, dict) and set(fields) == {"shape", "num_classes", "class_names"}):
+        raise CheckpointError(f"{where} (not an object of shape, num_classes and class_names)")
+    shape, classes, names = fields["shape"], fields["num_classes"], fields["class_names"]
+    if not (isinstance(shape, list) and 1 <= len(shape) <= 4
+            and all(_is_int(n) and 0 < n <= MAX_SAMPLE_AXIS for n in shape)):
+        raise CheckpointError(f"{where} (shape {_shown(shape)} is not 1 to 4 sizes from 1 to {MAX_SAMPLE_AXIS})")
+    if not (classes is None or _is_int(classes) and 0 < classes <= MAX_CLASSES):
+        raise CheckpointError(f"{where} (num_classes {_shown(classes)} is not a class count)")
+    if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)
+                                  and len(names) == classes):
+        raise CheckpointError(f"{where} (class_names is not a list of {classes} names, one per class)")
+    return DataInfo(shape=tuple(shape), num_classes=classes, class_names=None if names is None else tuple(names))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short: a damaged field can be megabytes long, and a message is one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# Optimizer settings that are numbers (or, for betas, numbers in a list); torch would take "0.1" or true for a
+# learning rate and fail, or train on nonsense, at the first step.
+NUMERIC_SETTINGS = {"lr", "initial_lr", "betas", "eps", "weight_decay", "momentum", "dampening", "alpha", "rho",
+                    "lr_decay", "initial_accumulator_value"}
+
+
+def _param_groups_problem(groups: Any) -> str | None:
+    """What is wrong with stored optimizer param groups, or None."""
+    if not (isinstance(groups, list) and all(isinstance(group, dict) for group in groups)):
+        return "param_groups is not a list of objects"
+    for number, group in enumerate(groups):
+        params = group.get("params")
+        if not (isinstance(params, list) and all(_is_int(p) and p >= 0 for p in params)):
+            return f"param_groups[{number}].params is not a list of parameter indices"
+        for key, value in group.items():
+            numbers = value if isinstance(value, list) and key != "params" else [value]
+            if key in NUMERIC_SETTINGS and not (numbers and all(_is_number(v) for v in numbers)):
+                return f"param_groups[{number}].{key[:40]} is {_shown(value)}, not a finite number"
+            if any(isinstance(v, float) and not math.isfinite(v) for v in numbers):
+                return f"param_groups[{number}].{key[:40]} is {_shown(value)}, not a finite number"
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or isinstance(value, float) and math.isfinite(value)
+
+
+def _scalars_problem(scalars: Any) -> str | None:
+    """What is wrong with stored per-parameter non-tensor state (e.g. SGD's empty momentum buffer), or None."""
+    if not (isinstance(scalars, dict) and all(isinstance(kept, dict) for kept in scalars.values())):
+        return "scalars is not an object of objects"
+    for position, kept in scalars.items():
+        for key, value in kept.items():
+            if not (value is None or isinstance(value, bool) or _is_number(value)):
+                return f"scalars[{position[:40]}].{key[:40]} is {_shown(value)}, not a finite number"
+    return None
+
+
+def _param_index(text: str) -> int:
+    """A parameter's position as stored, in decimal digits (int() would also take "-1" or " 1")."""
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        raise ValueError(f"invalid parameter index {_shown(text)}")
+    return int(text)
 
 
 def load_module_state(module: torch.nn.Module, checkpoint: Checkpoint, part: str, path: Path) -> None:
@@ -192,19 +287,26 @@ def load_module_state(module: torch.nn.Module, checkpoint: Checkpoint, part: str
 
 
 def load_optimizer_state(optimizer: torch.optim.Optimizer, checkpoint: Checkpoint, part: str, path: Path) -> None:
-    """Strict load: per-parameter state must name real parameters and match their shapes."""
+    """Strict load: settings must be finite numbers, per-parameter state must name real parameters and match their
+    shapes."""
     params = [p for group in optimizer.param_groups for p in group["params"]]
+    where = f"{path}: damaged {part} state"
+    meta = checkpoint.optimizers.get(part)
+    if not (isinstance(meta, dict) and {"param_groups", "scalars"} <= set(meta)):
+        raise CheckpointError(f"{where} (metadata field 'optimizers' holds no param_groups and scalars for it)")
+    problem = _param_groups_problem(meta["param_groups"]) or _scalars_problem(meta["scalars"])
+    if problem:
+        raise CheckpointError(f"{where} (metadata field 'optimizers': {part}.{problem})")
+    groups = [dict(group) for group in meta["param_groups"]]  # converted below; the checkpoint stays as read
+    state: dict[int, dict[str, Any]] = {}
     try:
-        meta = checkpoint.optimizers[part]
-        groups = meta["param_groups"]
-        state: dict[int, dict[str, Any]] = {}
         for name, value in checkpoint.state_dict(part).items():
             number, _, key = name.partition("/")
-            state.setdefault(int(number), {})[key] = value
+            state.setdefault(_param_index(number), {})[key] = value
         for position, scalars in meta["scalars"].items():
-            state.setdefault(int(position), {}).update(scalars)
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise CheckpointError(f"{path}: damaged {part} state ({type(exc).__name__}: {exc})") from None
+            state.setdefault(_param_index(position), {}).update(scalars)
+    except ValueError as exc:
+        raise CheckpointError(f"{where} ({type(exc).__name__}: {exc})") from None
     for index, param_state in state.items():
         if not 0 <= index < len(params):
             raise CheckpointError(f"{path}: {part} has state for parameter {index}, but the model has {len(params)}")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ganzoo.api.options import StrictFields
 from ganzoo.errors import ConfigError
@@ -27,14 +28,47 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+# Upper bounds on sizes and counts. Each is far beyond any real run yet small enough that what it sizes (a batch,
+# a noise vector, a step counter, an interval) fits in memory and in an int64: an absurd value is refused when the
+# config is read, before a run directory is made, instead of failing deep inside torch mid-run.
+MAX_BATCH_SIZE = 2**20
+MAX_Z_DIM = 2**16
+MAX_STEPS = 2**40  # also bounds every *_every interval and the EMA's start
+MAX_D_STEPS = 10**4
+MAX_SAMPLES = 10**7  # generated or reference samples per evaluation; published FIDs use 5 * 10**4
+# Tables nested deeper than this are a mistake (real configs nest a few levels), and deep enough ones make
+# tomllib, copy.deepcopy and pydantic hit Python's recursion limit.
+MAX_DEPTH = 32
+
+
 class StrictModel(StrictFields):
-    """A config table: unknown keys refused, booleans kept apart from numbers."""
+    """A config table: unknown keys refused, booleans kept apart from numbers, no infinite or NaN numbers."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+Beta = Annotated[float, Field(ge=0, lt=1)]
+
+
+def _finite_table(value: Any) -> Any:
+    """A plugin's options table, refused if it holds an infinite or NaN number anywhere: the model checks its own
+    fields, but config.json and checkpoints store the table as JSON, which would turn such a number into null."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            raise ValueError(f"holds {node}; a run config's numbers are finite")
+        if isinstance(node, Mapping):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return value
 
 
 class OptimizerConfig(StrictModel):
     kind: Literal["adam", "sgd", "rmsprop"] = "adam"
     lr: float = Field(2e-4, gt=0)
-    betas: tuple[float, float] = (0.5, 0.999)
+    betas: tuple[Beta, Beta] = Field((0.5, 0.999), description="Adam's averaging coefficients, each in [0, 1)")
     momentum: float = Field(0.0, ge=0)
     weight_decay: float = Field(0.0, ge=0)
 
@@ -44,7 +78,8 @@ class EmaConfig(StrictModel):
 
     enabled: bool = False
     decay: float = Field(0.999, gt=0, lt=1, description="weight of the old average at each step")
-    start: int = Field(0, ge=0, description="generator steps before averaging starts (the copy follows G until then)")
+    start: int = Field(0, ge=0, le=MAX_STEPS, description="generator steps before averaging starts (the copy "
+                                                          "follows G until then)")
 
 
 # precision/recall take each sample's k-th nearest neighbour (k = 3) among the others
@@ -57,15 +92,17 @@ class MetricsConfig(StrictModel):
     suites: list[str] | None = Field(None, description="registered metric suites to measure with (default: every "
                                                         "one that applies to the data; see 'ganzoo list metrics')")
     options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="each suite's own options, by name")
-    num_generated: int | None = Field(None, ge=MIN_SAMPLES, description=(
+    num_generated: int | None = Field(None, ge=MIN_SAMPLES, le=MAX_SAMPLES, description=(
         "generated samples per evaluation (default: each suite's own, 2,500 for the toy suite and 10,000 for "
         "images; published FIDs use 50,000)"))
-    num_reference: int | None = Field(None, ge=MIN_SAMPLES, description="reference images, the first of the split "
-                                                                         "(default all)")
+    num_reference: int | None = Field(None, ge=MIN_SAMPLES, le=MAX_SAMPLES, description=(
+        "reference images, the first of the split (default all)"))
     reference_split: str | None = Field(None, description="the data set's split to compare with (default the "
                                                            "training split, e.g. 'test')")
     inception_weights: Path | None = Field(None, description="a local torch-fidelity Inception weights file "
                                                              "(.pth or .safetensors); see docs/metrics.md")
+
+    _finite_options = field_validator("options")(_finite_table)
 
 
 class RunConfig(StrictModel):
@@ -85,26 +122,38 @@ class RunConfig(StrictModel):
     conditional: bool = Field(False, description="class-conditional G and D (needs a labelled data set)")
     ema: EmaConfig = Field(default_factory=EmaConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
-    z_dim: int = Field(100, gt=0)
+    z_dim: int = Field(100, gt=0, le=MAX_Z_DIM)
     prior: Literal["normal", "uniform"] = "normal"
     optimizer_g: OptimizerConfig = Field(default_factory=OptimizerConfig)
     optimizer_d: OptimizerConfig = Field(default_factory=OptimizerConfig)
     optimizers: dict[str, OptimizerConfig] = Field(default_factory=dict, description=(
         "settings of an algorithm's optimizers other than g and d (those are optimizer_g and optimizer_d)"))
-    d_steps: int = Field(1, gt=0, description="discriminator steps per generator step (k)")
+    d_steps: int = Field(1, gt=0, le=MAX_D_STEPS, description="discriminator steps per generator step (k)")
     lr_decay: Literal["none", "linear"] = Field("none", description="linear: both learning rates fall linearly "
                                                                     "from their set value to 0 at the last step")
-    batch_size: int = Field(64, gt=0)
-    steps: int = Field(2000, gt=0, description="generator steps")
+    batch_size: int = Field(64, gt=0, le=MAX_BATCH_SIZE)
+    steps: int = Field(2000, gt=0, le=MAX_STEPS, description="generator steps")
     seed: int = Field(0, ge=0, lt=2**62)
     device: str = "auto"
     out_dir: Path | None = Field(None, description="run directory; default runs/<gan>-<objective>-<dataset>-seed<seed>")
-    log_every: int = Field(50, gt=0)
-    sample_every: int = Field(1000, ge=0, description="0 disables periodic samples")
-    eval_every: int | None = Field(None, ge=0, description=(
+    log_every: int = Field(50, gt=0, le=MAX_STEPS)
+    sample_every: int = Field(1000, ge=0, le=MAX_STEPS, description="0 disables periodic samples")
+    eval_every: int | None = Field(None, ge=0, le=MAX_STEPS, description=(
         "generator steps between evaluations; 0: only at the end for 2D toy data, none for images. Default 1000 "
         "for toy data and 0 for images, whose metrics take long on a CPU (measure them with 'ganzoo eval')"))
-    checkpoint_every: int = Field(1000, gt=0)
+    checkpoint_every: int = Field(1000, gt=0, le=MAX_STEPS)
+
+    @field_validator("gan", "objective", "algorithm", "augmentation", "dataset")
+    @classmethod
+    def _names_something(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be a registered name (see 'ganzoo list'), not empty")
+        if value is not None and value != "".join(value.split()):  # registered names have no spaces or line breaks
+            raise ValueError("must be a registered name (see 'ganzoo list'), without spaces or line breaks")
+        return value
+
+    _finite_options = field_validator("gan_options", "objective_options", "dataset_options", "algorithm_options",
+                                      "augmentation_options")(_finite_table)
 
     @field_validator("device")
     @classmethod
@@ -143,14 +192,19 @@ def default_run_dir(gan: str, objective: str, dataset: str, seed: int) -> Path:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    if "\x00" in str(path):
+        raise ConfigError(f"config path {str(path)!r} contains a NUL character; name a TOML file")
+    shown = _printable(str(path))  # a message is one line, whatever the file is called
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {shown}")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+        raise ConfigError(f"{shown}: malformed TOML: {exc}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file") from None
+        raise ConfigError(f"{shown}: not a text file") from None
+    except RecursionError:
+        raise ConfigError(f"{shown}: tables or arrays nested too deeply (at most {MAX_DEPTH} levels)") from None
 
 
 def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
@@ -159,33 +213,62 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set expects key=value, got '{pair}'")
+            raise ConfigError(f"--set expects key=value, got '{_printable(pair)}'")
+        shown = _printable(key.strip())  # the user's text: a message is one line
         try:
             value = tomllib.loads(f"v = {text}")["v"]
         except tomllib.TOMLDecodeError:
             value = text
-        *parents, leaf = key.strip().split(".")
+        except RecursionError:
+            raise ConfigError(f"--set {shown}: value nested too deeply (at most {MAX_DEPTH} levels)") from None
+        parts = key.strip().split(".")
+        if len(parts) > MAX_DEPTH:
+            raise ConfigError(f"--set {shown[:60]}...: {len(parts)} dotted parts; at most {MAX_DEPTH}")
+        if not all(part.strip() for part in parts):
+            raise ConfigError(f"--set {shown}: empty part in the key; write e.g. optimizer_g.lr=1e-4")
+        *parents, leaf = parts
         node = result
         for part in parents:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"--set {pair}: '{part}' is set to a value and a table")
+                raise ConfigError(f"--set {_printable(pair)}: '{_printable(part)}' is set to a value and a table")
         node[leaf] = value
     return result
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    for table in (base, override):
+        _check_depth(table, "config")
+    return _merge(base, override)
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     merged = copy.deepcopy(dict(base))
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
+            merged[key] = _merge(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
 
 
+def _check_depth(data: Any, where: str) -> None:
+    """Refuse tables and arrays nested deeper than :data:`MAX_DEPTH`; walked without recursion, so any depth."""
+    stack: list[tuple[Any, list[str]]] = [(data, [])]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            shown = ".".join(part[:20] for part in path[:4])
+            raise ConfigError(f"{where}: '{shown}...' is nested {len(path)}+ levels deep; at most {MAX_DEPTH}")
+        if isinstance(node, Mapping):
+            stack.extend((value, [*path, str(key)]) for key, value in node.items())
+        elif isinstance(node, (list, tuple)):
+            stack.extend((value, [*path, str(index)]) for index, value in enumerate(node))
+
+
 def validate(model: type[BaseModel], data: Mapping[str, Any], where: str) -> Any:
     """``model.model_validate(data)`` with errors turned into one readable line."""
+    _check_depth(data, where)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -195,18 +278,24 @@ def validate(model: type[BaseModel], data: Mapping[str, Any], where: str) -> Any
 def describe_validation_error(exc: ValidationError, model: type[BaseModel]) -> str:
     problems = []
     for err in exc.errors():
-        loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        loc = _printable(".".join(str(part) for part in err["loc"])) or "(top level)"
         if err["type"] == "extra_forbidden":
             close = difflib.get_close_matches(str(err["loc"][-1]), _field_names(model, err["loc"][:-1]), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             problems.append(f"unknown key '{loc}'{hint}")
         elif err["type"] == "missing" and isinstance(err["loc"][-1], int):  # a tuple given too few items
-            problems.append(f"{'.'.join(str(p) for p in err['loc'][:-1])}: too few values (got {err['input']!r})")
+            problems.append(f"{_printable('.'.join(str(p) for p in err['loc'][:-1]))}: too few values "
+                            f"(got {err['input']!r})")
         elif err["type"] == "missing":
             problems.append(f"'{loc}' is required")
         else:
             problems.append(f"{loc}: {err['msg']} (got {err['input']!r})")
     return "; ".join(problems)
+
+
+def _printable(text: str) -> str:
+    """``text`` with newlines and other unprintable characters escaped (keys are the user's: a message is one line)."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def _field_names(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
@@ -252,4 +341,4 @@ def _named_or_default(name: str | None, gan: Any, key: str, registry: Any) -> st
 
 
 def load_config(path: Path, overrides: Iterable[str], zoo: Any) -> RunConfig:
-    return resolve_config(deep_merge(read_toml(path), parse_overrides(overrides)), zoo, str(path))
+    return resolve_config(deep_merge(read_toml(path), parse_overrides(overrides)), zoo, _printable(str(path)))

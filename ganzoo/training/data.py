@@ -45,6 +45,16 @@ class BatchSampler:
         self.rng = torch.Generator(device=device if in_memory else "cpu").manual_seed(seed)
 
     def next(self, size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A batch; if reading it fails (an unreadable image, Ctrl-C), the stream is left as it was, so the run can
+        be saved as it stood before the draw."""
+        state = self.rng.get_state()
+        try:
+            return self._draw(size)
+        except BaseException:
+            self.rng.set_state(state)
+            raise
+
+    def _draw(self, size: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         index = torch.randint(self.length, (size,), generator=self.rng, device=self.rng.device)
         if self.tensors is not None:
             batch = [t[index] for t in self.tensors]

@@ -10,7 +10,8 @@ import torch
 
 import ganzoo
 from ganzoo.api.options import Options
-from ganzoo.errors import ConfigError, GanzooError, one_line
+from ganzoo.errors import ConfigError, GanzooError, PluginError, one_line
+from ganzoo.registry.blame import origin, plugin_failure
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Registry, Source
 from ganzoo.training.config import RunConfig, validate
@@ -42,7 +43,12 @@ class Part:
         except GanzooError:
             raise
         except Exception as exc:
-            raise GanzooError(f"{self} failed to {what}: {one_line(exc)}") from exc
+            found = origin(exc)
+            if found is None:
+                raise PluginError(f"{self} failed to {what}: {one_line(exc)}") from exc
+            source, raiser = found
+            culprit = raiser if source == self.source else f"{raiser} in {source}"
+            raise PluginError(f"{self} failed to {what}: {culprit} raised {one_line(exc)}") from exc
         if not check(result):
             raise GanzooError(f"{self} returned {type(result).__name__} from {what}, not what the spec promises")
         return result
@@ -96,6 +102,14 @@ class RunPlan:
         named = {"gan": self.gan, "objective": self.objective, "algorithm": self.algorithm, "dataset": self.dataset,
                  "augmentation": self.augmentation}
         return {role: used for role, used in named.items() if used is not None}
+
+    def suspects(self) -> str:
+        """The run's parts, for a failure no traceback frame pins on one plugin."""
+        return ", ".join(str(used) for used in self.parts().values())
+
+    def failure(self, exc: BaseException, during: str) -> PluginError:
+        """``exc``, raised by plugin code ``during`` a phase of the run, as one line naming the plugin."""
+        return plugin_failure(exc, during, self.suspects())
 
     def provenance(self, device: torch.device) -> dict[str, Any]:
         """Which installed distributions (and versions) supplied each named part of the run."""

@@ -13,13 +13,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
-from ganzoo.errors import RunDirError, TrainingDiverged
+from ganzoo.errors import DamagedRecordWarning, RunDirError, TrainingDiverged
 from ganzoo.training.config import RunConfig
+from ganzoo.utils import replace_durably
 
 CONFIG = "config.json"
 DIVERGED = "diverged.json"
@@ -31,7 +32,8 @@ BEST_CHECKPOINT = Path("checkpoints") / "best.safetensors"
 # Keys that may change when a run is resumed: they do not change what is trained.
 RESUMABLE_KEYS = {"steps", "device", "out_dir", "log_every", "sample_every", "eval_every", "checkpoint_every",
                   "metrics"}
-RUN_FILES = (CONFIG, STATS, METRICS, DIVERGED, "checkpoints")
+# Everything a run writes, by the first part of its path: what a run that fails before its first checkpoint removes.
+RUN_FILES = (CONFIG, PROVENANCE, STATS, METRICS, DIVERGED, "checkpoints", "samples")
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
@@ -40,18 +42,46 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The records of a JSON-lines file; a line a crash cut short (or any non-record line) is skipped."""
+    """The records of a JSON-lines file. A damaged line (one a crash cut short, binary garbage, anything but an
+    object with a non-negative integer "step") is skipped with a :class:`DamagedRecordWarning`: the rest of the
+    run's history is still worth reading."""
     if not path.is_file():
         return []
-    records = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
+    records, damaged = [], 0
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if not raw.strip():
             continue
-        if isinstance(record, dict) and isinstance(record.get("step", 0), int):
+        problem, record = _parse_record(raw)
+        if problem is None:
             records.append(record)
+            continue
+        damaged += 1
+        if damaged <= MAX_DAMAGE_WARNINGS:  # a file of garbage would otherwise print one warning per line
+            warnings.warn(f"{path}, line {number}: damaged record skipped ({problem})", DamagedRecordWarning,
+                          stacklevel=2)
+    if damaged > MAX_DAMAGE_WARNINGS:
+        warnings.warn(f"{path}: {damaged - MAX_DAMAGE_WARNINGS} more damaged records skipped", DamagedRecordWarning,
+                      stacklevel=2)
     return records
+
+
+MAX_DAMAGE_WARNINGS = 5
+
+
+def _parse_record(raw: bytes) -> tuple[str | None, Any]:
+    """``(None, record)`` for a good line, else ``(what is wrong, None)``."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "not UTF-8 text", None
+    except (ValueError, RecursionError):
+        return "not JSON", None
+    if not isinstance(record, dict):
+        return "not a JSON object", None
+    step = record.get("step", 0)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        return f"step {repr(step)[:40]} is not a non-negative integer", None
+    return None, record
 
 
 def truncate_jsonl(path: Path, last_step: int) -> None:
@@ -64,7 +94,7 @@ def truncate_jsonl(path: Path, last_step: int) -> None:
 def read_json_object(path: Path) -> dict[str, Any]:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise RunDirError(f"{path} is damaged ({exc}); move that run directory aside") from None
     if not isinstance(value, dict):
         raise RunDirError(f"{path} is damaged (not a JSON object); move that run directory aside")
@@ -89,12 +119,13 @@ def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None
     """
     if run_dir.exists() and not run_dir.is_dir():
         raise RunDirError(f"out_dir {run_dir} is a file, not a directory")
-    present = [name for name in RUN_FILES if (run_dir / name).exists()]
-    if not present:
+    entries = sorted(path.name for path in run_dir.iterdir()) if run_dir.is_dir() else []
+    if not entries:
         return None
-    if not (run_dir / CONFIG).is_file():
-        raise RunDirError(f"{run_dir} holds run files ({', '.join(present)}) but no {CONFIG}; "
-                          "move it aside or choose another out_dir")
+    if not (run_dir / CONFIG).is_file():  # so nothing of the user's is overwritten
+        shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
+        raise RunDirError(f"out_dir {run_dir} is not empty ({shown}) and holds no ganzoo run (no {CONFIG}); "
+                          "set out_dir to a new or empty directory")
     differ = config_differences(read_json_object(run_dir / CONFIG), config)
     if differ:
         raise RunDirError(f"{run_dir} holds a different run (its config differs in: {', '.join(differ)}); "
@@ -116,6 +147,33 @@ def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None
     return None
 
 
+class Claim:
+    """What a new run writes into its directory, so that a run failing before its first checkpoint takes it back
+    out and the corrected rerun starts in the same out_dir. What was there before is left as it was."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.created_dirs = [path for path in (run_dir, *run_dir.parents) if not path.exists()]  # deepest first
+        self.before = set(run_dir.rglob("*")) if run_dir.is_dir() else set()
+
+    def withdraw(self) -> None:
+        """Remove what the run wrote, unless it got as far as a checkpoint."""
+        if (self.run_dir / LAST_CHECKPOINT).exists() or not self.run_dir.is_dir():
+            return
+        written = [path for path in self.run_dir.rglob("*") if path not in self.before
+                   and path.relative_to(self.run_dir).parts[0] in RUN_FILES]
+        for path in sorted(written, key=lambda p: len(p.parts), reverse=True):  # files before their folders
+            try:
+                path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+            except OSError:
+                pass  # a folder the user put something in meanwhile stays
+        for directory in self.created_dirs:
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+
+
 def fids(run_dir: Path, protocol: dict[str, Any]) -> list[float]:
     """The FIDs training's own evaluations logged under ``protocol`` (its checkpoint step aside): FIDs from other
     sample counts, references or weights do not compare, and a later `ganzoo eval` does not count."""
@@ -131,7 +189,7 @@ def keep_as_best(run_dir: Path) -> None:
     """Copy the last checkpoint to the best one, atomically."""
     partial = run_dir / BEST_CHECKPOINT.with_name(BEST_CHECKPOINT.name + ".partial")
     shutil.copyfile(run_dir / LAST_CHECKPOINT, partial)
-    os.replace(partial, run_dir / BEST_CHECKPOINT)
+    replace_durably(partial, run_dir / BEST_CHECKPOINT)
 
 
 def mark_diverged(run_dir: Path, step: int, keys: list[str]) -> None:

@@ -37,6 +37,27 @@ class Statistics:
         """Each name's mean over the values reported (one host synchronisation per name)."""
         return {name: float(total) / self.counts[name] for name, total in self.sums.items()}
 
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The sums and counts so far, for a checkpoint taken between two logs."""
+        state = {f"sum/{name}": total for name, total in self.sums.items()}
+        state.update({f"count/{name}": torch.tensor(count) for name, count in self.counts.items()})
+        return state
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        sums: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = {}
+        for key, value in state.items():
+            kind, _, name = key.partition("/")
+            if kind == "sum" and value.dim() == 0 and value.is_floating_point():
+                sums[name] = value
+            elif kind == "count" and value.dim() == 0 and not value.is_floating_point() and int(value) > 0:
+                counts[name] = int(value)
+            else:
+                raise ValueError(f"unexpected entry '{key}' of shape {tuple(value.shape)}")
+        if set(sums) != set(counts):
+            raise ValueError("the sums and the counts name different statistics")
+        self.sums, self.counts = sums, counts
+
     def __bool__(self) -> bool:
         return bool(self.sums)
 

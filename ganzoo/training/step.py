@@ -11,7 +11,7 @@ from torch import nn
 from ganzoo.api.algorithm import Batch, ScoreLayout, TrainingStep
 from ganzoo.api.augmentation import Augmentation
 from ganzoo.api.objective import Objective
-from ganzoo.errors import GanzooError
+from ganzoo.errors import PluginError
 from ganzoo.training import stats
 from ganzoo.training.data import BatchSampler
 from ganzoo.training.prior import Prior, forward
@@ -22,7 +22,7 @@ class RunnerStep(TrainingStep):
 
     def __init__(self, *, networks: Mapping[str, nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
                  objective: Objective, augmentation: Augmentation | None, batches: BatchSampler, prior: Prior,
-                 noise: torch.Generator, steps: int, batch_size: int, d_steps: int):
+                 noise: torch.Generator, steps: int, batch_size: int, d_steps: int, sample_shape: tuple[int, ...]):
         self.networks = MappingProxyType(dict(networks))
         self.optimizers = optimizers
         self.objective = objective
@@ -32,17 +32,18 @@ class RunnerStep(TrainingStep):
         self.noise = noise
         self.steps, self.batch_size, self.d_steps = steps, batch_size, d_steps
         self.num_classes = prior.num_classes
+        self.sample_shape = sample_shape
         self.index = 0
-        self.touched = False  # set once the step has drawn samples or updated weights
+        self.touched = False  # set once the step has drawn noise or updated weights (the trainer resets it)
         self.layouts: dict[str, ScoreLayout] = {}
 
     def network(self, name: str) -> nn.Module:
         if name not in self.networks:
-            raise GanzooError(f"the algorithm asked for network '{name}'; the run has {', '.join(self.networks)}")
+            raise PluginError(f"the algorithm asked for network '{name}'; the run has {', '.join(self.networks)}")
         return self.networks[name]
 
     def real(self, n: int | None = None) -> Batch:
-        samples, labels = self.batches.next(n or self.batch_size)
+        samples, labels = self.batches.next(n or self.batch_size)  # leaves its stream as it was if it fails
         self.touched = True
         return Batch(samples, labels)
 
@@ -55,7 +56,18 @@ class RunnerStep(TrainingStep):
     def generate(self, n: int | None = None, *, network: str = "generator") -> Batch:
         latents = self.latents(n)
         assert latents.latents is not None
-        return Batch(forward(self.network(network), latents.latents, latents.labels), latents.labels, latents.latents)
+        generator = self.network(network)
+        samples = forward(generator, latents.latents, latents.labels)
+        # The set-up probe ran in eval mode without gradients; training mode can differ (dropout, batch norm)
+        expected = (len(latents.latents), *self.sample_shape)
+        if not isinstance(samples, torch.Tensor) or tuple(samples.shape) != expected:
+            raise PluginError(f"generator '{network}' gave {_shape(samples)} for {expected[0]} latent codes in "
+                              f"training mode; the data's samples have shape {self.sample_shape}")
+        if torch.is_grad_enabled() and not samples.requires_grad and any(
+                p.requires_grad for p in generator.parameters()):
+            raise PluginError(f"generator '{network}' gives samples detached from its weights in training mode, so "
+                              "no gradient reaches it; do not detach them or compute them under torch.no_grad()")
+        return Batch(samples, latents.labels, latents.latents)
 
     def discriminate(self, samples: torch.Tensor, labels: torch.Tensor | None = None, *,
                      network: str = "discriminator", observe: bool = False) -> torch.Tensor:
@@ -64,12 +76,14 @@ class RunnerStep(TrainingStep):
         layout = self.layouts.get(network) or self.layouts.setdefault(network, ScoreLayout.of(discriminator))
         inputs = samples if self.augmentation is None else self.augmentation(samples)
         if inputs.shape != samples.shape:
-            raise GanzooError(f"the augmentation turned samples of shape {tuple(samples.shape)} into "
+            raise PluginError(f"the augmentation turned samples of shape {tuple(samples.shape)} into "
                               f"{tuple(inputs.shape)}; an augmentation must keep the shape")
         scores = forward(discriminator, inputs, labels if self.num_classes is not None else None)
+        if not isinstance(scores, torch.Tensor):
+            raise PluginError(f"discriminator '{network}' gave {_shape(scores)} in training mode, not a tensor")
         count = len(samples) // layout.pack
         if len(samples) % layout.pack or scores.numel() != count * layout.heads:
-            raise GanzooError(f"discriminator '{network}' gave {scores.numel()} scores for {len(samples)} samples; "
+            raise PluginError(f"discriminator '{network}' gave {scores.numel()} scores for {len(samples)} samples; "
                               f"its {layout} promises {count * layout.heads} for a multiple of {layout.pack} samples")
         scores = scores.reshape(count) if layout.heads == 1 else scores.reshape(count, layout.heads)
         if observe and self.augmentation is not None:
@@ -78,13 +92,15 @@ class RunnerStep(TrainingStep):
 
     def optimize(self, optimizer: str, loss: torch.Tensor) -> None:
         if optimizer not in self.optimizers:
-            raise GanzooError(f"the algorithm stepped optimizer '{optimizer}'; it declares "
+            raise PluginError(f"the algorithm stepped optimizer '{optimizer}'; it declares "
                               f"{', '.join(self.optimizers)}")
         if not (isinstance(loss, torch.Tensor) and loss.dim() == 0 and loss.is_floating_point()):
-            raise GanzooError(f"the loss for optimizer '{optimizer}' must be a floating-point scalar tensor, got "
-                              f"{getattr(loss, 'shape', type(loss).__name__)!r}")
+            got = (f"a {loss.dtype} tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor)
+                   else repr(type(loss).__name__))
+            raise PluginError(f"the loss for optimizer '{optimizer}' must be a floating-point scalar tensor, got "
+                              f"{got}")
         if not loss.requires_grad:
-            raise GanzooError(f"the loss for optimizer '{optimizer}' has no gradient: it does not depend on the "
+            raise PluginError(f"the loss for optimizer '{optimizer}' has no gradient: it does not depend on the "
                               "networks' weights (was it computed under torch.no_grad() or detached?)")
         step = self.optimizers[optimizer]
         self.touched = True
@@ -94,3 +110,7 @@ class RunnerStep(TrainingStep):
 
     def report(self, name: str, value: torch.Tensor | float) -> None:
         stats.report(name, value)
+
+
+def _shape(value: object) -> str:
+    return f"shape {tuple(value.shape)}" if isinstance(value, torch.Tensor) else f"a {type(value).__name__}"

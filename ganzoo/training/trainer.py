@@ -19,7 +19,6 @@ from ganzoo.errors import (
     PluginError,
     RunDirError,
     TrainingDiverged,
-    one_line,
 )
 from ganzoo.metrics.evaluation import Evaluator
 from ganzoo.registry.discovery import Zoo
@@ -31,6 +30,7 @@ from ganzoo.training.config import RunConfig
 from ganzoo.training.data import BatchSampler, load_data
 from ganzoo.training.device import resolve_device
 from ganzoo.training.ema import ema_copy, update_ema, weights_name
+from ganzoo.training.interrupts import InterruptGuard
 from ganzoo.training.networks import build_networks, check_pairing, network_info
 from ganzoo.training.optimizers import build_optimizers, scale_learning_rates
 from ganzoo.training.plan import RunPlan
@@ -70,13 +70,15 @@ class Trainer:
         self.services = RunnerStep(networks=self.networks, optimizers=self.optimizers, objective=self.objective,
                                    augmentation=self.augmentation, batches=self.batches, prior=self.prior,
                                    noise=self.noise_rng, steps=config.steps, batch_size=config.batch_size,
-                                   d_steps=config.d_steps)
+                                   d_steps=config.d_steps, sample_shape=self.data.info.shape)
         self.provenance = self.plan.provenance(self.device)
         self.evaluator = Evaluator(self.plan, zoo, self.data)  # at start-up, so a bad reference_split stops no run
         self.eval_every = config.eval_every if config.eval_every is not None else (
             IMAGE_EVAL_EVERY if self.data.info.is_image else TOY_EVAL_EVERY)
         self.plugin_states()  # a plugin whose state cannot be checkpointed is refused before training, not at a save
         self.statistics = Statistics()
+        self.interrupts = InterruptGuard()
+        self.claim: rundir.Claim | None = None  # what a new run wrote, taken back if it fails before a checkpoint
         self.step = 0
         self.in_step = False
         self.saved_step = -1
@@ -117,30 +119,35 @@ class Trainer:
     # -- one step ----------------------------------------------------------
 
     def train_step(self) -> None:
-        """One step of the algorithm, its statistics collected, then the moving average of G."""
+        """One step of the algorithm, its statistics collected, then the moving average of G; ``step`` counts it.
+        An exception inside leaves the run between two steps (see :attr:`consistent`)."""
+        self.in_step, self.services.touched = True, False
         if self.config.lr_decay == "linear":
             scale_learning_rates(self.optimizers, self.config, 1.0 - self.step / self.config.steps)
         self.services.index = self.step
-        self.services.touched, self.in_step = False, True
         with collecting(self.statistics):
             try:
                 self.algorithm.step(self.services)
-            except GanzooError as exc:  # a data error, or a runner check on what the plugins handed it
+            except PluginError as exc:  # a runner check on what the plugins handed it
+                exc.args = (f"training step {self.step + 1}: {exc} ({self.plan.suspects()})",)
+                raise
+            except GanzooError as exc:  # a data error: an unreadable image, say
                 exc.args = (f"training step {self.step + 1}: {exc}",)
                 raise
-            except Exception as exc:  # plugin code inside the step: the algorithm, objective or networks
-                parts = ", ".join(str(part) for part in self.plan.parts().values() if part.kind != "dataset")
-                raise PluginError(f"training step {self.step + 1} failed ({parts}): {one_line(exc)}") from exc
+            except Exception as exc:  # plugin code inside the step: the algorithm, objective, networks or data
+                raise self.plan.failure(exc, f"training step {self.step + 1}") from exc
         # Moving average of G: a plain copy until ema.start steps are done
         if self.generator_ema is not None and self.generator is not None:
             update_ema(self.generator_ema, self.generator,
                        self.config.ema.decay if self.step >= self.config.ema.start else 0.0)
+        self.step += 1
         self.in_step = False
 
     @property
     def consistent(self) -> bool:
-        """Whether the run's state is that of a completed step: not stopped inside a step after it began to
-        draw samples or update weights (a checkpoint then would mix two steps, and a resume would differ)."""
+        """Whether the run's state is that of a completed step: between steps, or inside one that has not yet drawn
+        noise or changed a weight (an unreadable image on its first draw). Saved at any other moment, a checkpoint
+        would mix two steps, and a resume would differ from a run never stopped."""
         return not (self.in_step and self.services.touched)
 
     # -- the loop ----------------------------------------------------------
@@ -148,7 +155,9 @@ class Trainer:
     def prepare(self, *, resume: bool = False) -> None:
         """Claim the run directory: check it, restore the checkpoint if resuming, write config and provenance."""
         checkpoint = rundir.check_run_dir(self.run_dir, self.config, resume)
-        if checkpoint is not None:
+        if checkpoint is None:
+            self.claim = rundir.Claim(self.run_dir)
+        else:
             self.restore(checkpoint)
         if self.step > self.config.steps:
             raise RunDirError(f"{self.run_dir} is already at step {self.step}, past steps = {self.config.steps}; "
@@ -160,37 +169,58 @@ class Trainer:
 
     def fit(self, *, resume: bool = False) -> list[dict[str, Any]]:
         """Train to ``config.steps``; with ``resume``, continue the run already in the run directory. Returns the
-        last evaluation's records, one per metric suite."""
-        if not self.prepared:
-            self.prepare(resume=resume)
-        self.statistics = Statistics()
+        last evaluation's records, one per metric suite. A run that fails before its first checkpoint removes
+        what it wrote, so that the corrected run can start in the same directory."""
+        try:
+            if not self.prepared:
+                self.prepare(resume=resume)
+            self._train()
+            self._finish()
+        except TrainingDiverged:
+            raise  # diverged.json stays: the same settings diverge again
+        except BaseException:
+            if self.claim is not None:
+                self.claim.withdraw()
+            raise
+        return self.last_eval
+
+    def _train(self) -> None:
         started = time.time()
         bar = tqdm(total=self.config.steps, initial=self.step, desc=self.run_dir.name, unit="step",
                    disable=None if self.progress else True, dynamic_ncols=True, leave=False)
         try:
+            if self.step > 0:  # resumed: what a stop right after the checkpoint left undone at this step
+                logged = any(r.get("step") == self.step for r in rundir.read_jsonl(self.run_dir / rundir.STATS))
+                if logged:  # the statistics the checkpoint holds are in that record already
+                    self.statistics = Statistics()
+                self._outputs(started, bar, logged=logged, evaluated=bool(self.last_eval),
+                              pictured=self.picture_path().is_file())
             while self.step < self.config.steps:
-                self.train_step()
-                self.step += 1
+                with self.interrupts.deferred():  # Ctrl-C inside a step stops after it: see InterruptGuard
+                    self.train_step()
                 bar.update(1)
-                if self._due(self.config.log_every):
-                    record = self._log(started)
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in record.items() if v is not None}, refresh=False)
-                if self._due(self.config.checkpoint_every):
-                    self.save()
-                if self._due(self.config.sample_every):
-                    self.save_samples()
-                if self._due(self.eval_every) and self.measured:
-                    self.evaluate()
-        except TrainingDiverged:
-            raise  # the weights are not finite: the last checkpoint is kept as it is
+                self._outputs(started, bar)
+        except (TrainingDiverged, CheckpointError):
+            raise  # weights that are not finite, or a checkpoint that cannot be written: keep the last one
         except (KeyboardInterrupt, GanzooError):  # Ctrl-C, or an unreadable image drawn mid-run
             if self.consistent and self.step > max(self.saved_step, 0):
                 self.save()  # keep what was trained since the last save
             raise
         finally:
             bar.close()
-        self._finish()
-        return self.last_eval
+
+    def _outputs(self, started: float, bar: tqdm, *, logged: bool = False, evaluated: bool = False,
+                 pictured: bool = False) -> None:
+        """What is due after a step: its statistics, checkpoint, picture and evaluation."""
+        if self._due(self.config.log_every) and not logged:
+            record = self._log(started)
+            bar.set_postfix({k: f"{v:.3f}" for k, v in record.items() if v is not None}, refresh=False)
+        if self._due(self.config.checkpoint_every) and self.saved_step != self.step:
+            self.save()
+        if self._due(self.config.sample_every) and not pictured:
+            self.save_samples()
+        if self._due(self.eval_every) and self.measured and not evaluated:
+            self.evaluate()
 
     def _due(self, every: int) -> bool:
         return every > 0 and (self.step % every == 0 or self.step == self.config.steps)
@@ -216,7 +246,6 @@ class Trainer:
         """Append the mean statistics since the last log (a value that is not finite as null); stop if a loss,
         penalty or divergence estimate is not finite: training has diverged."""
         means = self.statistics.means()
-        self.statistics = Statistics()
         broken = [key for key, value in means.items() if not math.isfinite(value) and key.startswith(DIVERGING)]
         record = {key: value if math.isfinite(value) else None for key, value in means.items()}
         if broken:
@@ -226,6 +255,7 @@ class Trainer:
                                    self.step)
         rundir.append_jsonl(self.run_dir / rundir.STATS,
                             {"step": self.step, "seconds": round(time.time() - started, 3), **record})
+        self.statistics = Statistics()  # only once logged: a checkpoint taken in between still holds them
         return record
 
     # -- outputs -----------------------------------------------------------
@@ -254,22 +284,29 @@ class Trainer:
         path = self.picture_path()
         rows = None if self.prior.num_classes is None else list(range(self.prior.num_classes))
         labels, count = picture_plan(self.data.info, rows)
-        samples = generate(self.sampling_generator, self.prior, count, PICTURE_SEED, labels)
+        try:
+            samples = generate(self.sampling_generator, self.prior, count, PICTURE_SEED, labels)
+        except Exception as exc:
+            raise self.plan.failure(exc, f"sampling at step {self.step}") from exc
         title = run_title(self.config, self.step, self.generator_weights)
         points = None if self.data.info.is_image else first_samples(self.data)
         save_picture(samples, self.data.info, path, title, rows, points)
         return path
 
     def parts(self) -> dict[str, Any]:
-        """What a checkpoint holds besides the step: networks, optimizers and the plugins' own state."""
+        """What a checkpoint holds besides the step: networks, optimizers, the plugins' own state and the
+        statistics not yet logged (so the first record after a resume averages the same steps)."""
         modules = dict(self.networks)
         if self.generator_ema is not None:
             modules[f"{self.algorithm.generator}_ema"] = self.generator_ema
-        states = {"algorithm": self.algorithm, "objective": self.objective}
-        if self.augmentation is not None:
-            states["augmentation"] = self.augmentation
         return {"modules": modules, "optimizers": {f"optimizer_{k}": v for k, v in self.optimizers.items()},
-                "states": states}
+                "states": {**self._plugin_objects(), "statistics": self.statistics}}
+
+    def _plugin_objects(self) -> dict[str, Any]:
+        objects = {"algorithm": self.algorithm, "objective": self.objective}
+        if self.augmentation is not None:
+            objects["augmentation"] = self.augmentation
+        return objects
 
     def rng_streams(self) -> dict[str, torch.Generator]:
         return {"noise": self.noise_rng, "batches": self.batches.rng}
@@ -278,7 +315,7 @@ class Trainer:
         """Each plugin object's ``state_dict()``, checked to map names to tensors (checkpoints hold tensors)."""
         roles = self.plan.parts()
         states = {}
-        for role, owner in self.parts()["states"].items():
+        for role, owner in self._plugin_objects().items():
             state = roles[role].call(owner.state_dict, what="give its state_dict")
             if not (isinstance(state, dict)
                     and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items())):
@@ -288,7 +325,7 @@ class Trainer:
         return states
 
     def save(self) -> None:
-        parts = {**self.parts(), "states": self.plugin_states()}
+        parts = {**self.parts(), "states": {**self.plugin_states(), "statistics": self.statistics.state_dict()}}
         save_checkpoint(self.run_dir / rundir.LAST_CHECKPOINT, step=self.step, config_json=self.config.to_json(),
                         provenance=self.provenance, data_info=self.data.info, device=self.device,
                         streams=self.rng_streams(), **parts)
@@ -300,6 +337,12 @@ class Trainer:
         differ = rundir.config_differences(checkpoint.config, self.config)
         if differ:
             raise CheckpointError(f"{path} belongs to a different run (its config differs in: {', '.join(differ)})")
+        stored, data = checkpoint.data_info, self.data.info
+        if stored is not None and (stored.shape, stored.num_classes, stored.class_names) != (
+                data.shape, data.num_classes, data.class_names):
+            raise CheckpointError(f"{path} was trained on data of shape {stored.shape} with {stored.num_classes} "
+                                  f"classes, but data set '{self.config.dataset}' now gives shape {data.shape} with "
+                                  f"{data.num_classes}; it belongs to another data set or another version of it")
         restore_parts(checkpoint, path, device=self.device, streams=self.rng_streams(), seed=self.config.seed,
                       **self.parts())
         self.step = self.saved_step = checkpoint.step

@@ -1,0 +1,42 @@
+"""Ctrl-C during training: the step in progress is finished first, so an interrupt saves a completed step."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+
+class InterruptGuard:
+    """Holds a SIGINT that arrives inside a step until the step has completed, then raises KeyboardInterrupt;
+    a second Ctrl-C inside the same step raises at once (that step is then lost, never saved half-done).
+
+    Only where Python's own SIGINT handler is in place, in the main thread: a program that handles SIGINT
+    itself keeps doing so, and a KeyboardInterrupt raised some other way stops the step where it is.
+    """
+
+    def __init__(self) -> None:
+        self.pending = False
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread() or \
+                signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            yield
+            return
+        self.pending = False
+
+        def hold(signum: int, frame: FrameType | None) -> None:
+            if self.pending:
+                raise KeyboardInterrupt
+            self.pending = True
+
+        signal.signal(signal.SIGINT, hold)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self.pending:
+            raise KeyboardInterrupt
