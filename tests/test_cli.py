@@ -141,9 +141,11 @@ def test_installed_command_reports_errors_without_traceback(tmp_path):
 
 BAD_GANS = """
 import os
+import sys
 import torch
 from torch import nn
-from ganzoo import GanSpec, ObjectiveSpec, hookimpl
+from torch.utils.data import TensorDataset
+from ganzoo import DataInfo, DatasetSpec, GanSpec, GaussianMixture, LoadedData, ObjectiveSpec, hookimpl
 from ganzoo_gan.objectives import Minimax
 
 ganzoo_plugin_api = "2.0"
@@ -171,6 +173,32 @@ class CrashingObjective(Minimax):
 class FloatObjective(Minimax):
     def generator_loss(self, fake_scores):
         return float(super().generator_loss(fake_scores))
+
+class Flaky(torch.utils.data.Dataset):
+    def __len__(self):
+        return 16
+
+    def __getitem__(self, index):
+        raise OSError(f"unreadable item {index}")
+
+class Quitter(BaseException):
+    pass
+
+class ExitingObjective(Minimax):
+    def generator_loss(self, fake_scores):
+        sys.exit(0)
+
+class InterruptingObjective(Minimax):
+    def generator_loss(self, fake_scores):
+        raise KeyboardInterrupt
+
+class QuittingObjective(Minimax):
+    def generator_loss(self, fake_scores):
+        raise Quitter("enough")
+
+class ConstantObjective(Minimax):
+    def generator_loss(self, fake_scores):
+        return torch.zeros((), requires_grad=True)
 
 class ClippingObjective(Minimax):
     def after_discriminator_step(self, discriminator):
@@ -201,6 +229,9 @@ def register_gans(register):
     register(GanSpec(name="boom", build=linear_pair, default_objective="boom-objective", citation="-"))
     register(GanSpec(name="float", build=linear_pair, default_objective="float-objective", citation="-"))
     register(GanSpec(name="clip", build=linear_pair, default_objective="clipping-objective", citation="-"))
+    for name, objective in (("exit", "exiting"), ("interrupt", "interrupting"), ("quit", "quitting"),
+                            ("constant", "constant-objective")):
+        register(GanSpec(name=name, build=linear_pair, default_objective=objective, citation="-"))
     register(GanSpec(name="detached", build=lambda i, z, o: (Detached(z, 2), nn.Linear(2, 1)),
                      default_objective="minimax", citation="-"))
     register(GanSpec(name="double", build=lambda i, z, o: (nn.Linear(z, 2), TwoScoresWhenTraining(2, 1)),
@@ -214,6 +245,18 @@ def register_objectives(register):
     register(ObjectiveSpec(name="boom-objective", build=lambda options: CrashingObjective(), citation="-"))
     register(ObjectiveSpec(name="float-objective", build=lambda options: FloatObjective(), citation="-"))
     register(ObjectiveSpec(name="clipping-objective", build=lambda options: ClippingObjective(), citation="-"))
+    register(ObjectiveSpec(name="exiting", build=lambda options: ExitingObjective(), citation="-"))
+    register(ObjectiveSpec(name="constant-objective", build=lambda options: ConstantObjective(), citation="-"))
+    register(ObjectiveSpec(name="interrupting", build=lambda options: InterruptingObjective(), citation="-"))
+    register(ObjectiveSpec(name="quitting", build=lambda options: QuittingObjective(), citation="-"))
+
+@hookimpl
+def register_datasets(register):
+    points = TensorDataset(torch.zeros(16, 2))
+    odd = GaussianMixture(centers=torch.tensor([[float("nan"), 0.0]]), std=0.1)
+    register(DatasetSpec(name="nan-modes", build=lambda options: LoadedData(points, DataInfo((2,)), odd), citation="-"))
+    register(DatasetSpec(name="text-shape", build=lambda options: LoadedData(points, DataInfo(("2",))), citation="-"))
+    register(DatasetSpec(name="flaky", build=lambda options: LoadedData(Flaky(), DataInfo((2,))), citation="-"))
 """
 
 
@@ -230,6 +273,10 @@ def register_objectives(register):
              "'weights'"),
     ("float", "training step 1: the loss for optimizer 'g' must be a floating-point scalar tensor, got 'float' "
               "(GAN 'float' from ganzoo-bad 0.3, objective 'float-objective' from ganzoo-bad 0.3, algorithm"),
+    ("exit", "training step 1: ExitingObjective.generator_loss in ganzoo-bad 0.3 raised SystemExit: 0"),
+    ("interrupt", "training step 1: InterruptingObjective.generator_loss in ganzoo-bad 0.3 raised KeyboardInterrupt"),
+    ("quit", "training step 1: QuittingObjective.generator_loss in ganzoo-bad 0.3 raised Quitter: enough"),
+    ("constant", "training step 1: the loss for optimizer 'g' does not depend on the weights it updates"),
     ("detached", "training step 1: generator 'generator' gives samples detached from its weights in training mode"),
     ("double", "training step 1: discriminator 'discriminator' gave 64 scores for 32 samples"),
 ])
@@ -239,6 +286,20 @@ def test_broken_plugin_code_gets_one_line_and_exit_2(tmp_path, capsys, make_dist
     code, _, err = run_cli(capsys, "train", config, "--quiet")
     assert code == 2 and err.startswith(f"ganzoo: error: {message}") and err.count("\n") == 1
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+@pytest.mark.parametrize(("dataset", "message"), [
+    ("nan-modes", "dataset 'nan-modes' from ganzoo-bad 0.3 gave a malformed data set: mixture centres must be a "
+                  "finite float tensor of shape (modes, 2)"),
+    ("text-shape", "dataset 'text-shape' from ganzoo-bad 0.3 gave a malformed data set: shape ('2',) is not 1 to 4"),
+    ("flaky", "training step 1: Flaky.__getitem__ in ganzoo-bad 0.3 raised OSError: unreadable item"),
+])
+def test_a_malformed_data_set_is_refused_naming_its_plugin(tmp_path, capsys, make_distribution, dataset, message):
+    make_distribution("ganzoo-bad", "0.3", "ganzoo_bad", BAD_GANS)
+    config = write_toml(tmp_path / "run.toml", toy_run(tmp_path, dataset=dataset))
+    code, _, err = run_cli(capsys, "train", config, "--quiet")
+    assert code == 2 and err.startswith(f"ganzoo: error: {message}") and err.count("\n") == 1, err
+    assert not (tmp_path / "run").exists()
 
 
 def test_plugin_code_failing_while_sampling_names_the_plugin(tmp_path, capsys, make_distribution, monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 
 import numpy as np
 import pytest
@@ -76,8 +77,14 @@ def test_linear_decay_refuses_a_resume_that_changes_steps(tmp_path):
     (tmp_path / "c").mkdir()
     interrupted = make_trainer(folder_run(tmp_path / "c", steps=8, lr_decay="linear"))
     draw = interrupted.batches.next
-    interrupted.batches.next = lambda size: (draw(size) if interrupted.step < 5
-                                             else (_ for _ in ()).throw(KeyboardInterrupt))
+
+    def ctrl_c_twice_at_step_six(size):  # the second Ctrl-C stops the step before it drew anything
+        if interrupted.step == 5:
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
+        return draw(size)
+
+    interrupted.batches.next = ctrl_c_twice_at_step_six
     with pytest.raises(KeyboardInterrupt):
         interrupted.fit()
     resumed = make_trainer(folder_run(tmp_path / "c", steps=8, lr_decay="linear"))

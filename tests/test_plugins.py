@@ -208,6 +208,10 @@ def register_gans(register):
      "keyed by strings"),
     ("GanSpec(name='x', build=print, default_objective='gan', citation='-', defaults=looped)",
      "nested at most 32 levels deep"),
+    ("GanSpec(name='x\\x1b[2J', build=print, default_objective='gan', citation='-')", "printable characters"),
+    ("GanSpec(name='x' * 65, build=print, default_objective='gan', citation='-')", "at most 64 printable"),
+    ("GanSpec(name='x', build=print, default_objective='gan', citation='-', defaults={'out_dir': '/elsewhere'})",
+     "may not set out_dir: where and how a run goes is the user's"),
 ])
 def test_a_spec_with_a_malformed_name_options_or_defaults_is_refused(make_distribution, spec, message):
     make_distribution("ganzoo-odd", "1.0", "ganzoo_odd", ONLY_GAN.format(spec=spec))

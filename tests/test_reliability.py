@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganzoo.errors import CheckpointError, GanzooError, RunDirError
+from ganzoo.errors import CheckpointError, DamagedRecordWarning, GanzooError, RunDirError
 from ganzoo.testing import trainer as make_trainer
 from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
@@ -49,8 +49,8 @@ def assert_same(a: dict, b: dict) -> None:
 
 
 def interrupt_at_call(k: int):
-    """A trace function raising KeyboardInterrupt as the k-th Python function call starts: an interrupt at an
-    arbitrary point of the run's code, as a Ctrl-C between two bytecodes would be."""
+    """A trace function sending SIGINT to this process as the k-th Python function call starts: a Ctrl-C at an
+    arbitrary point of the run's code."""
     calls = 0
 
     def trace(frame, event, arg):
@@ -58,7 +58,7 @@ def interrupt_at_call(k: int):
         calls += 1
         if calls == k:
             sys.settrace(None)
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
         return None
 
     return trace
@@ -212,20 +212,25 @@ def test_a_folder_that_is_not_a_run_is_refused_and_left_as_it_was(tmp_path):
     assert sorted(p.name for p in folder.rglob("*")) == ["provenance.json", "samples", "step-0000020.png"]
 
 
+def fail_at_step(run: Trainer, step: int) -> Trainer:
+    """``run``, its discriminator loss raising inside training step ``step`` (counted from 1)."""
+    loss = run.objective.discriminator_loss
+
+    def failing(real_scores, fake_scores):
+        if run.step == step - 1:
+            raise ValueError("boom")
+        return loss(real_scores, fake_scores)
+
+    run.objective.discriminator_loss = failing
+    return run
+
+
 @pytest.mark.parametrize("existing", [False, True])
 def test_a_run_failing_before_its_first_checkpoint_leaves_the_folder_for_the_corrected_rerun(tmp_path, existing):
     folder = tmp_path / "runs" / "mine"
     if existing:
         folder.mkdir(parents=True)
-    run = make_trainer(folder, gan="gan", log_every=1)
-    loss = run.objective.discriminator_loss
-
-    def fails_at_step_three(real_scores, fake_scores):
-        if run.step == 2:
-            raise ValueError("boom")
-        return loss(real_scores, fake_scores)
-
-    run.objective.discriminator_loss = fails_at_step_three
+    run = fail_at_step(make_trainer(folder, gan="gan", log_every=1), 3)
     with pytest.raises(GanzooError, match="training step 3"):
         run.fit()
     assert folder.is_dir() == existing and not any(folder.iterdir() if existing else ())
@@ -235,15 +240,7 @@ def test_a_run_failing_before_its_first_checkpoint_leaves_the_folder_for_the_cor
 
 
 def test_a_run_failing_after_a_checkpoint_keeps_it(tmp_path):
-    run = make_trainer(tmp_path, gan="gan")
-    loss = run.objective.discriminator_loss
-
-    def fails_at_step_fifteen(real_scores, fake_scores):
-        if run.step == 14:
-            raise ValueError("boom")
-        return loss(real_scores, fake_scores)
-
-    run.objective.discriminator_loss = fails_at_step_fifteen
+    run = fail_at_step(make_trainer(tmp_path, gan="gan"), 15)
     with pytest.raises(GanzooError, match="training step 15"):
         run.fit()
     assert load_checkpoint(run.run_dir / rundir.LAST_CHECKPOINT).step == 10
@@ -301,3 +298,20 @@ def test_a_checkpoint_whose_data_description_differs_from_the_data_is_refused(tm
     with pytest.raises(CheckpointError, match=r"trained on data of shape \(3,\).*now gives shape \(2,\)"):
         make_trainer(tmp_path, gan="gan", steps=4).fit(resume=True)
     assert load_checkpoint(path).step == 2
+
+
+def test_a_record_appended_after_a_line_cut_short_stays_readable(tmp_path):
+    log = tmp_path / "metrics.jsonl"
+    log.write_text('{"step": 1}\n{"step": 3, "x": 1')  # a crash cut the last line short
+    rundir.append_jsonl(log, {"step": 4})
+    with pytest.warns(DamagedRecordWarning, match="line 2: damaged record skipped"):
+        assert rundir.read_jsonl(log) == [{"step": 1}, {"step": 4}]
+
+
+def test_a_run_that_diverged_before_its_first_checkpoint_says_what_to_do(tmp_path):
+    run = make_trainer(tmp_path, gan="gan", log_every=2, optimizer_d={"lr": 1e30}, optimizer_g={"lr": 1e30})
+    with pytest.raises(GanzooError, match="training diverged"):
+        run.fit()
+    with pytest.raises(RunDirError, match="diverged at step .* before its first checkpoint: nothing there can be "
+                                          "resumed, so delete that folder or set out_dir to a new directory"):
+        make_trainer(tmp_path, gan="gan").fit()

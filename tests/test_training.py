@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from importlib.metadata import version
 
 import pytest
@@ -180,9 +181,10 @@ def test_an_interrupt_inside_a_step_keeps_the_last_checkpoint_so_a_resume_repeat
     interrupted = make_trainer(toy_run(tmp_path / "b", steps=12, checkpoint_every=5))
     loss = interrupted.objective.generator_loss
 
-    def interrupt_at_eight(fake_scores):  # after the discriminator's update of step 8: half a step
+    def interrupt_at_eight(fake_scores):  # two Ctrl-C after the discriminator's update of step 8: half a step
         if interrupted.step == 7:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
         return loss(fake_scores)
 
     interrupted.objective.generator_loss = interrupt_at_eight

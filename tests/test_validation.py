@@ -240,6 +240,7 @@ def test_stored_optimizer_settings_load(tmp_path):
     (lambda g: g[0].update(lr=float("nan")), r"param_groups\[0\]\.lr is nan"),
     (lambda g: g[0].update(lr=float("inf")), r"param_groups\[0\]\.lr is inf"),
     (lambda g: g[0].update(lr=None), r"param_groups\[0\]\.lr is None"),
+    (lambda g: g[0].update(lr=-1.0), r"param_groups\[0\]\.lr is -1\.0, below 0"),
     (lambda g: g[0].update(betas=[0.9, "x"]), r"param_groups\[0\]\.betas is \[0\.9, 'x'\]"),
     (lambda g: g[0].update(betas=[]), r"param_groups\[0\]\.betas is \[\]"),
     (lambda g: g[0].update(betas=[0.9, False]), r"param_groups\[0\]\.betas"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import typing
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -30,6 +31,29 @@ def _has_nul(value: Any) -> bool:
     """Whether a path, or any path of a list of them, holds a NUL character."""
     items = value if isinstance(value, (list, tuple)) else [value]
     return any(isinstance(item, (str, PurePath)) and "\x00" in str(item) for item in items)
+
+
+# Config tables nested deeper than this are a mistake (real configs nest a few levels), and deep enough ones make
+# tomllib, copy.deepcopy and pydantic hit Python's recursion limit.
+MAX_DEPTH = 32
+
+
+def table_problem(data: Any) -> str | None:
+    """What makes ``data`` unfit as a config table: tables or arrays nested deeper than :data:`MAX_DEPTH` (walked
+    without recursion, so a table that contains itself is caught too) or keys that are not strings; None if fit."""
+    stack: list[tuple[Any, list[str]]] = [(data, [])]
+    while stack:
+        node, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            shown = ".".join(part[:20] for part in path[:4])
+            return f"'{shown}...' is nested {len(path)}+ levels deep; at most {MAX_DEPTH}"
+        if isinstance(node, Mapping):
+            if not all(type(key) is str for key in node):
+                return f"'{'.'.join(path) or '(top level)'}' has keys that are not strings"
+            stack.extend((value, [*path, key]) for key, value in node.items())
+        elif isinstance(node, (list, tuple)):
+            stack.extend((value, [*path, str(index)]) for index, value in enumerate(node))
+    return None
 
 
 class StrictFields(BaseModel):

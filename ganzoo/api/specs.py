@@ -6,6 +6,7 @@ the matching hook (see :mod:`ganzoo.api.hookspecs`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -156,6 +157,49 @@ class GaussianMixture:
 
     centers: torch.Tensor
     std: float
+
+
+# Bounds on a data description: one sample has 1 to 4 axes (points, sequences, images, volumes), none of them
+# longer than this; far beyond any data set ganzoo loads, small enough to allocate a batch of.
+MAX_SAMPLE_AXIS = 2**16
+MAX_CLASSES = 2**20
+
+
+def data_info_problem(shape: Any, num_classes: Any, class_names: Any) -> str | None:
+    """What is wrong with the fields of a data description (from a plugin, or read from a checkpoint), or None."""
+    def count(value: Any, most: int) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= most
+
+    if not (isinstance(shape, (tuple, list)) and 1 <= len(shape) <= 4 and all(count(n, MAX_SAMPLE_AXIS)
+                                                                               for n in shape)):
+        return f"shape {_shown(shape)} is not 1 to 4 sizes from 1 to {MAX_SAMPLE_AXIS}"
+    if not (num_classes is None or count(num_classes, MAX_CLASSES)):
+        return f"num_classes {_shown(num_classes)} is not a class count"
+    if class_names is not None and not (isinstance(class_names, (tuple, list)) and len(class_names) == num_classes
+                                        and all(isinstance(name, str) for name in class_names)):
+        return f"class_names is not a list of {num_classes} names, one per class"
+    return None
+
+
+def mixture_problem(mixture: Any, shape: tuple[int, ...]) -> str | None:
+    """What is wrong with a data set's Gaussian mixture, or None."""
+    if not isinstance(mixture, GaussianMixture):
+        return f"mixture is a {type(mixture).__name__}, not a ganzoo.GaussianMixture"
+    import torch
+
+    centers, std = mixture.centers, mixture.std
+    if not (isinstance(centers, torch.Tensor) and centers.is_floating_point() and centers.dim() == 1 + len(shape)
+            and len(centers) > 0 and tuple(centers.shape[1:]) == tuple(shape) and bool(centers.isfinite().all())):
+        return f"mixture centres must be a finite float tensor of shape (modes, {', '.join(map(str, shape))})"
+    if isinstance(std, bool) or not isinstance(std, (int, float)) or not 0 < std < math.inf:
+        return f"mixture std {_shown(std)} is not a positive finite number"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short: a damaged field can be megabytes long, and a message is one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True)

@@ -202,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
         print("ganzoo: interrupted (a training run keeps its last completed step; continue it with --resume)",
               file=sys.stderr)
         return EXIT_INTERRUPTED
-    except Exception as exc:
+    except BaseException as exc:  # SystemExit or another BaseException from plugin code too: not a silent end
         if env_flag(DEBUG_ENV):
             raise
         if origin(exc) is not None:  # plugin code failed outside the runner's own wrapping (sampling, say)

@@ -21,13 +21,12 @@ from typing import Any
 import pluggy
 
 from ganzoo.api import hookspecs
-from ganzoo.api.options import Options
+from ganzoo.api.options import MAX_DEPTH, Options, table_problem
 from ganzoo.api.specs import AlgorithmSpec, AugmentationSpec, DataInfo, DatasetSpec, GanSpec, MetricSpec, ObjectiveSpec
 from ganzoo.api.version import DECLARATION, incompatibility
 from ganzoo.errors import PluginError, one_line
 from ganzoo.registry import blame, builtin
 from ganzoo.registry.registry import DuplicateNameError, Registry, Source
-from ganzoo.training.config import MAX_DEPTH
 
 ENTRY_POINT_GROUP = "ganzoo"
 STRICT_ENV = "GANZOO_STRICT_PLUGINS"
@@ -200,11 +199,17 @@ def _stager(staged: list[tuple[str, Any]], hook_name: str, registry_attr: str,
     return register
 
 
+MAX_NAME = 64
+# Run-config keys a plugin's defaults may not set: they say where a run is written, on what, from which seed.
+USERS_KEYS = frozenset({"out_dir", "device", "seed", "gan", "dataset"})
+
+
 def _malformed(spec: Any) -> str | None:
     """What is wrong with a spec's fields (dataclasses do not check their types), or None."""
     # exactly str: a subclass could hash, compare or print differently in the registry and in listings
-    if not (type(spec.name) is str and spec.name.strip() and spec.name == "".join(spec.name.split())):
-        return "name must be a non-empty string without spaces"
+    if not (type(spec.name) is str and spec.name.strip() and spec.name == "".join(spec.name.split())
+            and spec.name.isprintable() and len(spec.name) <= MAX_NAME):
+        return f"name must be a non-empty string of at most {MAX_NAME} printable characters, without spaces"
     if not (isinstance(spec.citation, str) and isinstance(spec.description, str)):
         return "citation and description must be strings"
     if not (isinstance(spec.options, type) and issubclass(spec.options, Options)):
@@ -212,9 +217,12 @@ def _malformed(spec: Any) -> str | None:
     if not callable(spec.build) or not callable(getattr(spec, "applies", callable)):
         return "build (and a metric's applies) must be callable"
     tables = [getattr(spec, key) for key in ("defaults", "overrides") if hasattr(spec, key)]
-    if not all(_is_config_table(table) for table in tables):
+    if not all(isinstance(table, Mapping) and table_problem(table) is None for table in tables):
         return (f"defaults and overrides must be dicts of run-config values, keyed by strings and nested at most "
                 f"{MAX_DEPTH} levels deep")
+    claimed = sorted({key for table in tables for key in table if key in USERS_KEYS})
+    if claimed:
+        return f"defaults and overrides may not set {', '.join(claimed)}: where and how a run goes is the user's"
     if isinstance(spec, GanSpec):
         if not all(isinstance(name, str) for name in (spec.default_objective, spec.default_algorithm)):
             return "default_objective and default_algorithm must be names"
@@ -222,25 +230,6 @@ def _malformed(spec: Any) -> str | None:
                 and all(isinstance(info, DataInfo) for info in spec.serves)):
             return "serves must be a non-empty tuple of ganzoo.DataInfo (the data the GAN claims to serve)"
     return None
-
-
-def _is_config_table(table: Any) -> bool:
-    """A mapping with string keys at every level, nested no deeper than a run config may be (walked iteratively, so a
-    self-containing table is refused rather than looping)."""
-    if not isinstance(table, Mapping):
-        return False
-    stack: list[tuple[Any, int]] = [(table, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, Mapping):
-            if depth >= MAX_DEPTH or not all(type(key) is str for key in node):
-                return False
-            stack.extend((value, depth + 1) for value in node.values())
-        elif isinstance(node, (list, tuple)):
-            if depth >= MAX_DEPTH:
-                return False
-            stack.extend((value, depth + 1) for value in node)
-    return True
 
 
 _zoo: Zoo | None = None

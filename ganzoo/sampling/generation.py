@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -99,7 +100,6 @@ def save_labelled_grid(images: torch.Tensor, row_names: list[str], columns: int,
     """
     from torchvision.utils import make_grid
 
-    plt = _pyplot()
     grid = make_grid(images.clamp(-1, 1) * 0.5 + 0.5, nrow=columns, padding=2, pad_value=1.0)
     scale = max(1, math.ceil(MIN_CELL_PIXELS / images.shape[-1]))
     height, width = grid.shape[1] * scale, grid.shape[2] * scale
@@ -107,7 +107,7 @@ def save_labelled_grid(images: torch.Tensor, row_names: list[str], columns: int,
     lines = textwrap.wrap(title, width=max(20, (left + width) // 7)) or [""]
     top = 8 + 14 * len(lines)
     fig_width, fig_height = left + width + 8, top + height + 8
-    fig = plt.figure(figsize=(fig_width / DPI, fig_height / DPI), dpi=DPI)
+    fig = _figure(fig_width / DPI, fig_height / DPI)
     ax = fig.add_axes((left / fig_width, 8 / fig_height, width / fig_width, height / fig_height))
     ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
     row_height = (grid.shape[1] - 2) / len(row_names)
@@ -116,8 +116,7 @@ def save_labelled_grid(images: torch.Tensor, row_names: list[str], columns: int,
     for side in ax.spines.values():
         side.set_visible(False)
     fig.text(0.5, 1 - 4 / fig_height, "\n".join(lines), ha="center", va="top", fontsize=8)
-    fig.savefig(path)
-    plt.close(fig)
+    _write(fig, path)
 
 
 def save_point_paths(paths: torch.Tensor, real_points: torch.Tensor, path: Path, title: str) -> None:
@@ -139,24 +138,31 @@ def _save_scatter(samples: torch.Tensor, real_points: torch.Tensor, path: Path, 
 
 def _plot_over_data(real: torch.Tensor, path: Path, title: str, draw: Callable[[Any], None]) -> None:
     """A square plot of the real 2D points with ``draw(axes)`` adding the generated ones."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=DPI)
+    fig = _figure(5, 5)
+    ax = fig.subplots()
     ax.scatter(real[:, 0], real[:, 1], s=2, c="tab:blue", alpha=0.8, label="data")
     draw(ax)
     ax.set_aspect("equal")
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _write(fig, path)
 
 
-def _pyplot():
-    import matplotlib
+def _figure(width: float, height: float) -> Any:
+    """A figure outside pyplot: nothing global to close, even when drawing is interrupted."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return Figure(figsize=(width, height), dpi=DPI)
 
-    return plt
+
+def _write(fig: Any, path: Path) -> None:
+    """Save beside ``path``, then rename: a picture is whole or absent, never cut short."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        fig.savefig(partial, format=path.suffix.lstrip(".").lower() or "png")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def first_samples(data: LoadedData, limit: int | None = SCATTER_REAL_POINTS,

@@ -26,7 +26,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from ganzoo.api.specs import DataInfo
+from ganzoo.api.specs import DataInfo, data_info_problem
 from ganzoo.api.state import Stateful
 from ganzoo.errors import CheckpointError, one_line
 from ganzoo.utils import replace_durably
@@ -190,11 +190,6 @@ def _json_object(metadata: Mapping[str, str], key: str, path: Path) -> dict[str,
     return value
 
 
-# Bounds on a stored data description: one sample has 1 to 4 axes (points, sequences, images, volumes), none of
-# them longer than this; far beyond any data set ganzoo loads, small enough to allocate a batch of.
-MAX_SAMPLE_AXIS = 2**16
-MAX_CLASSES = 2**20
-
 
 def _read_data_info(text: str | None, path: Path) -> DataInfo | None:
     """The stored data description; None for checkpoints written before it was stored."""
@@ -208,14 +203,9 @@ def _read_data_info(text: str | None, path: Path) -> DataInfo | None:
     if not (isinstance(fields, dict) and set(fields) == {"shape", "num_classes", "class_names"}):
         raise CheckpointError(f"{where} (not an object of shape, num_classes and class_names)")
     shape, classes, names = fields["shape"], fields["num_classes"], fields["class_names"]
-    if not (isinstance(shape, list) and 1 <= len(shape) <= 4
-            and all(_is_int(n) and 0 < n <= MAX_SAMPLE_AXIS for n in shape)):
-        raise CheckpointError(f"{where} (shape {_shown(shape)} is not 1 to 4 sizes from 1 to {MAX_SAMPLE_AXIS})")
-    if not (classes is None or _is_int(classes) and 0 < classes <= MAX_CLASSES):
-        raise CheckpointError(f"{where} (num_classes {_shown(classes)} is not a class count)")
-    if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)
-                                  and len(names) == classes):
-        raise CheckpointError(f"{where} (class_names is not a list of {classes} names, one per class)")
+    problem = data_info_problem(shape, classes, names)
+    if problem is not None:
+        raise CheckpointError(f"{where} ({problem})")
     return DataInfo(shape=tuple(shape), num_classes=classes, class_names=None if names is None else tuple(names))
 
 
@@ -249,6 +239,8 @@ def _param_groups_problem(groups: Any) -> str | None:
                 return f"param_groups[{number}].{key[:40]} is {_shown(value)}, not a finite number"
             if any(isinstance(v, float) and not math.isfinite(v) for v in numbers):
                 return f"param_groups[{number}].{key[:40]} is {_shown(value)}, not a finite number"
+            if key in NUMERIC_SETTINGS and any(v < 0 for v in numbers):  # a negative rate climbs the loss
+                return f"param_groups[{number}].{key[:40]} is {_shown(value)}, below 0"
     return None
 
 

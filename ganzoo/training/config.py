@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ganzoo.api.options import StrictFields
+from ganzoo.api.options import MAX_DEPTH, StrictFields, table_problem
 from ganzoo.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -36,9 +36,6 @@ MAX_Z_DIM = 2**16
 MAX_STEPS = 2**40  # also bounds every *_every interval and the EMA's start
 MAX_D_STEPS = 10**4
 MAX_SAMPLES = 10**7  # generated or reference samples per evaluation; published FIDs use 5 * 10**4
-# Tables nested deeper than this are a mistake (real configs nest a few levels), and deep enough ones make
-# tomllib, copy.deepcopy and pydantic hit Python's recursion limit.
-MAX_DEPTH = 32
 
 
 class StrictModel(StrictFields):
@@ -253,17 +250,9 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 
 
 def _check_depth(data: Any, where: str) -> None:
-    """Refuse tables and arrays nested deeper than :data:`MAX_DEPTH`; walked without recursion, so any depth."""
-    stack: list[tuple[Any, list[str]]] = [(data, [])]
-    while stack:
-        node, path = stack.pop()
-        if len(path) > MAX_DEPTH:
-            shown = ".".join(part[:20] for part in path[:4])
-            raise ConfigError(f"{where}: '{shown}...' is nested {len(path)}+ levels deep; at most {MAX_DEPTH}")
-        if isinstance(node, Mapping):
-            stack.extend((value, [*path, str(key)]) for key, value in node.items())
-        elif isinstance(node, (list, tuple)):
-            stack.extend((value, [*path, str(index)]) for index, value in enumerate(node))
+    problem = table_problem(data)
+    if problem is not None:
+        raise ConfigError(f"{where}: {problem}")
 
 
 def validate(model: type[BaseModel], data: Mapping[str, Any], where: str) -> Any:

@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 
-from ganzoo.api.specs import LoadedData
-from ganzoo.errors import GanzooError
+from ganzoo.api.specs import DataInfo, LoadedData, data_info_problem, mixture_problem
+from ganzoo.errors import GanzooError, PluginError
 from ganzoo.training.config import validate
 from ganzoo.training.plan import Part
 
@@ -16,6 +16,13 @@ from ganzoo.training.plan import Part
 def load_data(dataset: Part) -> LoadedData:
     """The data set a plan's ``dataset`` part describes, checked to be a non-empty :class:`LoadedData`."""
     data: LoadedData = dataset.build(check=lambda result: isinstance(result, LoadedData))
+    info = data.info
+    problem = (data_info_problem(info.shape, info.num_classes, info.class_names) if isinstance(info, DataInfo)
+               else f"info is a {type(info).__name__}, not a ganzoo.DataInfo")
+    if problem is None and data.mixture is not None:
+        problem = mixture_problem(data.mixture, info.shape)
+    if problem is not None:
+        raise PluginError(f"{dataset} gave a malformed data set: {problem}")
     if dataset.call(len, data.samples, what="count its samples") == 0:
         raise GanzooError(f"{dataset} is empty")
     return data

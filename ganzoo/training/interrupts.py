@@ -19,6 +19,13 @@ class InterruptGuard:
 
     def __init__(self) -> None:
         self.pending = False
+        self.active = False
+
+    @property
+    def signalled(self) -> bool:
+        """Whether a KeyboardInterrupt may come from Ctrl-C: not while the guard holds SIGINT and none arrived
+        (plugin code raised it then)."""
+        return not self.active or self.pending
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
@@ -34,9 +41,11 @@ class InterruptGuard:
             self.pending = True
 
         signal.signal(signal.SIGINT, hold)
+        self.active = True
         try:
             yield
         finally:
+            self.active = False
             signal.signal(signal.SIGINT, signal.default_int_handler)
         if self.pending:
             raise KeyboardInterrupt

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -37,8 +38,15 @@ RUN_FILES = (CONFIG, PROVENANCE, STATS, METRICS, DIVERGED, "checkpoints", "sampl
 
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
+    """Append one line; after a last line a crash cut short, on a line of its own, so the record stays readable."""
+    line = json.dumps(record, sort_keys=True) + "\n"
+    with path.open("a+b") as handle:  # appends go to the end wherever the handle was read
+        size = handle.seek(0, os.SEEK_END)
+        if size:
+            handle.seek(size - 1)
+            if handle.read(1) != b"\n":
+                line = "\n" + line
+        handle.write(line.encode("utf-8"))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -127,6 +135,11 @@ def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None
         raise RunDirError(f"out_dir {run_dir} is not empty ({shown}) and holds no ganzoo run (no {CONFIG}); "
                           "set out_dir to a new or empty directory")
     differ = config_differences(read_json_object(run_dir / CONFIG), config)
+    if differ and (run_dir / DIVERGED).is_file() and not (run_dir / LAST_CHECKPOINT).exists():
+        step = read_json_object(run_dir / DIVERGED).get("step", "?")
+        raise RunDirError(f"{run_dir} holds a run with other settings that diverged at step {step}, before its first "
+                          f"checkpoint: nothing there can be resumed, so delete that folder or set out_dir to a new "
+                          "directory")
     if differ:
         raise RunDirError(f"{run_dir} holds a different run (its config differs in: {', '.join(differ)}); "
                           f"a resumed run may change only {', '.join(sorted(resumable_keys(config)))}")

@@ -106,6 +106,9 @@ class RunnerStep(TrainingStep):
         self.touched = True
         step.zero_grad(set_to_none=True)
         loss.backward()
+        if all(p.grad is None for group in step.param_groups for p in group["params"]):
+            raise PluginError(f"the loss for optimizer '{optimizer}' does not depend on the weights it updates "
+                              "(no gradient reached them): the step would train nothing")
         step.step()
 
     def report(self, name: str, value: torch.Tensor | float) -> None:

@@ -81,7 +81,7 @@ class Trainer:
         self.claim: rundir.Claim | None = None  # what a new run wrote, taken back if it fails before a checkpoint
         self.step = 0
         self.in_step = False
-        self.saved_step = -1
+        self.saved_step = self.logged_step = -1
         self.prepared = False
         self.last_eval: list[dict[str, Any]] = []
 
@@ -134,7 +134,12 @@ class Trainer:
             except GanzooError as exc:  # a data error: an unreadable image, say
                 exc.args = (f"training step {self.step + 1}: {exc}",)
                 raise
-            except Exception as exc:  # plugin code inside the step: the algorithm, objective, networks or data
+            except KeyboardInterrupt as exc:
+                if self.interrupts.signalled:
+                    raise  # Ctrl-C
+                raise self.plan.failure(exc, f"training step {self.step + 1}") from exc
+            except BaseException as exc:  # plugin code inside the step (the algorithm, objective, networks or data),
+                # SystemExit included: a plugin does not end the run without a word
                 raise self.plan.failure(exc, f"training step {self.step + 1}") from exc
         # Moving average of G: a plain copy until ema.start steps are done
         if self.generator_ema is not None and self.generator is not None:
@@ -204,6 +209,8 @@ class Trainer:
             raise  # weights that are not finite, or a checkpoint that cannot be written: keep the last one
         except (KeyboardInterrupt, GanzooError):  # Ctrl-C, or an unreadable image drawn mid-run
             if self.consistent and self.step > max(self.saved_step, 0):
+                if self._due(self.config.log_every) and self.logged_step != self.step:
+                    self._log(started)  # the checkpoint then holds the state after this step's log, as a save would
                 self.save()  # keep what was trained since the last save
             raise
         finally:
@@ -256,6 +263,7 @@ class Trainer:
         rundir.append_jsonl(self.run_dir / rundir.STATS,
                             {"step": self.step, "seconds": round(time.time() - started, 3), **record})
         self.statistics = Statistics()  # only once logged: a checkpoint taken in between still holds them
+        self.logged_step = self.step
         return record
 
     # -- outputs -----------------------------------------------------------
