@@ -93,18 +93,25 @@ def test_ctrl_c_at_random_moments_then_resume_ends_bit_identical(tmp_path):
         assert_same(outcome(resumed), expected)
 
 
+def ctrl_c_in_step(run: Trainer, step: int, times: int = 1) -> Trainer:
+    """``run``, sent SIGINT ``times`` times inside training step ``step`` (counted from 1), after its
+    discriminator's update: half-way through the step."""
+    loss = run.objective.generator_loss
+
+    def interrupted(fake_scores):
+        if run.step == step - 1:
+            for _ in range(times):
+                signal.raise_signal(signal.SIGINT)
+        return loss(fake_scores)
+
+    run.objective.generator_loss = interrupted
+    return run
+
+
 def test_a_sigint_inside_a_step_finishes_that_step_and_saves_it(tmp_path):
     straight = make_trainer(tmp_path / "straight", **RUN)
     straight.fit()
-    run = make_trainer(tmp_path / "stopped", **RUN)
-    loss = run.objective.generator_loss
-
-    def signal_in_step_six(fake_scores):  # the discriminator of step 6 is updated already
-        if run.step == 5:
-            signal.raise_signal(signal.SIGINT)
-        return loss(fake_scores)
-
-    run.objective.generator_loss = signal_in_step_six
+    run = ctrl_c_in_step(make_trainer(tmp_path / "stopped", **RUN), 6)
     with pytest.raises(KeyboardInterrupt):
         run.fit()
     assert load_checkpoint(run.run_dir / rundir.LAST_CHECKPOINT).step == 6
@@ -114,16 +121,7 @@ def test_a_sigint_inside_a_step_finishes_that_step_and_saves_it(tmp_path):
 
 
 def test_a_second_sigint_stops_at_once_and_saves_nothing_of_that_step(tmp_path):
-    run = make_trainer(tmp_path, **RUN)
-    loss = run.objective.generator_loss
-
-    def twice_in_step_six(fake_scores):
-        if run.step == 5:
-            signal.raise_signal(signal.SIGINT)
-            signal.raise_signal(signal.SIGINT)
-        return loss(fake_scores)
-
-    run.objective.generator_loss = twice_in_step_six
+    run = ctrl_c_in_step(make_trainer(tmp_path, **RUN), 6, times=2)
     with pytest.raises(KeyboardInterrupt):
         run.fit()
     assert load_checkpoint(run.run_dir / rundir.LAST_CHECKPOINT).step == 4
