@@ -258,11 +258,35 @@ def test_a_base_exception_from_plugin_code_is_a_load_failure(make_distribution, 
         Zoo()
 
 
-@pytest.mark.parametrize("template", [RAISES_ON_IMPORT, RAISES_IN_HOOK, RAISES_ON_DECLARATION])
+CTRL_C_ON_IMPORT = """
+import signal
+ganzoo_plugin_api = "2.0"
+signal.raise_signal(signal.SIGINT)
+"""
+CTRL_C_IN_HOOK = """
+import signal
+from ganzoo import hookimpl
+ganzoo_plugin_api = "2.0"
+
+@hookimpl
+def register_gans(register):
+    signal.raise_signal(signal.SIGINT)
+"""
+
+
+@pytest.mark.parametrize("template", [CTRL_C_ON_IMPORT, CTRL_C_IN_HOOK])
 def test_ctrl_c_while_loading_a_plugin_still_stops_the_command(make_distribution, template):
-    make_distribution("ganzoo-slow", "1.0", "ganzoo_slow", template.format(exc="KeyboardInterrupt"))
+    make_distribution("ganzoo-slow", "1.0", "ganzoo_slow", template)
     with pytest.raises(KeyboardInterrupt):
         Zoo()
+
+
+@pytest.mark.parametrize("template", [RAISES_ON_IMPORT, RAISES_IN_HOOK, RAISES_ON_DECLARATION])
+def test_a_keyboard_interrupt_a_plugin_raises_itself_is_its_load_failure(make_distribution, template):
+    make_distribution("ganzoo-odd", "1.0", "ganzoo_odd", template.format(exc="KeyboardInterrupt"))
+    with pytest.warns(PluginLoadWarning, match="failed: KeyboardInterrupt"):
+        zoo = Zoo()
+    assert "gan" in zoo.gans and [r.source.distribution for r in zoo.failed()] == ["ganzoo-odd"]
 
 
 @pytest.mark.parametrize("source", [

@@ -25,6 +25,7 @@ from ganzoo.api.options import MAX_DEPTH, Options, table_problem
 from ganzoo.api.specs import AlgorithmSpec, AugmentationSpec, DataInfo, DatasetSpec, GanSpec, MetricSpec, ObjectiveSpec
 from ganzoo.api.version import DECLARATION, incompatibility
 from ganzoo.errors import PluginError, one_line
+from ganzoo.interrupts import InterruptGuard
 from ganzoo.registry import blame, builtin
 from ganzoo.registry.registry import DuplicateNameError, Registry, Source
 
@@ -80,13 +81,15 @@ class Zoo:
         self.metrics: Registry[MetricSpec] = Registry("metric")
         self.records: list[PluginRecord] = []
 
+        self.interrupts = InterruptGuard()
         self._add(builtin, Source("ganzoo", CORE_DISTRIBUTION, core_version()))
-        if env_flag(NO_AUTOLOAD_ENV) if autoload is None else not autoload:
-            self._load_named_modules(os.environ.get(PLUGINS_ENV, ""))
-        else:
-            self._load_entry_points()
-        for plugin, source in plugins:
-            self._add(plugin, source)
+        with self.interrupts.deferred():  # Ctrl-C while plugins load: once they have (see _plugin_failure)
+            if env_flag(NO_AUTOLOAD_ENV) if autoload is None else not autoload:
+                self._load_named_modules(os.environ.get(PLUGINS_ENV, ""))
+            else:
+                self._load_entry_points()
+            for plugin, source in plugins:
+                self._add(plugin, source)
 
     def registry(self, kind: str) -> Registry[Any]:
         """The registry of one kind: ``gans``, ``objectives``, ``datasets``, ``algorithms``, ``augmentations``
@@ -114,9 +117,8 @@ class Zoo:
     def _load(self, source: Source, importer: Callable[[], object]) -> None:
         try:
             plugin = importer()
-        except KeyboardInterrupt:  # Ctrl-C stops the command, whatever is being imported
-            raise
         except BaseException as exc:  # a broken plugin, even one that calls sys.exit, must not break the zoo
+            self._reraise_ctrl_c(exc)
             record = PluginRecord(source)
             self.records.append(record)
             self._fail(record, f"import failed: {one_line(exc)}")
@@ -134,9 +136,8 @@ class Zoo:
             return
         try:  # a module's __getattr__ is plugin code too
             refusal = incompatibility(getattr(plugin, DECLARATION, None), core_version())
-        except KeyboardInterrupt:
-            raise
         except BaseException as exc:
+            self._reraise_ctrl_c(exc)
             self._fail(record, f"reading {DECLARATION} failed: {one_line(exc)}")
             return
         if refusal is not None:
@@ -145,9 +146,8 @@ class Zoo:
         try:
             self.pm.register(plugin, name=source.plugin)
             staged = self._collect(source.plugin)
-        except KeyboardInterrupt:
-            raise
         except BaseException as exc:  # hooks are plugin code: SystemExit or a BaseException of its own included
+            self._reraise_ctrl_c(exc)
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
             self._fail(record, f"registration failed: {one_line(exc)}")
@@ -158,6 +158,12 @@ class Zoo:
                 record.contributes.setdefault(registry_attr, []).append(spec.name)
             except DuplicateNameError as exc:
                 self._fail(record, str(exc))
+
+    def _reraise_ctrl_c(self, exc: BaseException) -> None:
+        """A KeyboardInterrupt from the user stops the command; one a plugin raised itself is that plugin's
+        failure (while plugins load, a Ctrl-C is held, so a KeyboardInterrupt without one is the plugin's)."""
+        if isinstance(exc, KeyboardInterrupt) and self.interrupts.signalled:
+            raise exc
 
     def _collect(self, plugin_name: str) -> list[tuple[str, Any]]:
         staged: list[tuple[str, Any]] = []

@@ -20,6 +20,7 @@ from ganzoo.errors import (
     RunDirError,
     TrainingDiverged,
 )
+from ganzoo.interrupts import InterruptGuard
 from ganzoo.metrics.evaluation import Evaluator
 from ganzoo.registry.discovery import Zoo
 from ganzoo.sampling.generation import first_samples, generate, picture_plan, run_title, save_picture
@@ -30,7 +31,6 @@ from ganzoo.training.config import RunConfig
 from ganzoo.training.data import BatchSampler, load_data
 from ganzoo.training.device import resolve_device
 from ganzoo.training.ema import ema_copy, update_ema, weights_name
-from ganzoo.training.interrupts import InterruptGuard
 from ganzoo.training.networks import build_networks, check_pairing, network_info
 from ganzoo.training.optimizers import build_optimizers, scale_learning_rates
 from ganzoo.training.plan import RunPlan

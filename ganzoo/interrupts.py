@@ -1,4 +1,5 @@
-"""Ctrl-C during training: the step in progress is finished first, so an interrupt saves a completed step."""
+"""Ctrl-C held until a block of work is done: a training step (so an interrupt saves a completed step), or the
+loading of plugins (so a KeyboardInterrupt raised inside tells a plugin's own from the user's)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from types import FrameType
 
 
 class InterruptGuard:
-    """Holds a SIGINT that arrives inside a step until the step has completed, then raises KeyboardInterrupt;
-    a second Ctrl-C inside the same step raises at once (that step is then lost, never saved half-done).
+    """Holds a SIGINT that arrives inside a :meth:`deferred` block until the block has completed, then raises
+    KeyboardInterrupt; a second Ctrl-C inside the same block raises at once (a training step is then lost, never
+    saved half-done).
 
     Only where Python's own SIGINT handler is in place, in the main thread: a program that handles SIGINT
-    itself keeps doing so, and a KeyboardInterrupt raised some other way stops the step where it is.
+    itself keeps doing so, and a KeyboardInterrupt raised some other way stops the block where it is.
     """
 
     def __init__(self) -> None:
