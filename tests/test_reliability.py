@@ -313,3 +313,17 @@ def test_a_run_that_diverged_before_its_first_checkpoint_says_what_to_do(tmp_pat
     with pytest.raises(RunDirError, match="diverged at step .* before its first checkpoint: nothing there can be "
                                           "resumed, so delete that folder or set out_dir to a new directory"):
         make_trainer(tmp_path, gan="gan").fit()
+
+
+def test_a_new_run_stopped_while_claiming_its_folder_leaves_nothing(tmp_path, monkeypatch):
+    run = make_trainer(tmp_path / "new" / "run", gan="gan")
+    write = run._write_run_files
+
+    def written_then_ctrl_c():
+        write()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run, "_write_run_files", written_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        run.prepare()  # as `ganzoo train` calls it, before fit
+    assert not (tmp_path / "new").exists()

@@ -172,9 +172,9 @@ def data_info_problem(shape: Any, num_classes: Any, class_names: Any) -> str | N
 
     if not (isinstance(shape, (tuple, list)) and 1 <= len(shape) <= 4 and all(count(n, MAX_SAMPLE_AXIS)
                                                                                for n in shape)):
-        return f"shape {_shown(shape)} is not 1 to 4 sizes from 1 to {MAX_SAMPLE_AXIS}"
+        return f"shape {shown_value(shape)} is not 1 to 4 sizes from 1 to {MAX_SAMPLE_AXIS}"
     if not (num_classes is None or count(num_classes, MAX_CLASSES)):
-        return f"num_classes {_shown(num_classes)} is not a class count"
+        return f"num_classes {shown_value(num_classes)} is not a class count"
     if class_names is not None and not (isinstance(class_names, (tuple, list)) and len(class_names) == num_classes
                                         and all(isinstance(name, str) for name in class_names)):
         return f"class_names is not a list of {num_classes} names, one per class"
@@ -192,11 +192,11 @@ def mixture_problem(mixture: Any, shape: tuple[int, ...]) -> str | None:
             and len(centers) > 0 and tuple(centers.shape[1:]) == tuple(shape) and bool(centers.isfinite().all())):
         return f"mixture centres must be a finite float tensor of shape (modes, {', '.join(map(str, shape))})"
     if isinstance(std, bool) or not isinstance(std, (int, float)) or not 0 < std < math.inf:
-        return f"mixture std {_shown(std)} is not a positive finite number"
+        return f"mixture std {shown_value(std)} is not a positive finite number"
     return None
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
     """``repr(value)``, cut short: a damaged field can be megabytes long, and a message is one line."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

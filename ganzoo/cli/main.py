@@ -67,6 +67,8 @@ def bounded(least: int, most: int):
 
 
 positive = bounded(1, MAX_STEPS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ganzoo", description="A plugin-based GAN zoo: one runner, one metric protocol, every GAN.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

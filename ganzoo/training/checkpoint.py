@@ -26,7 +26,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-from ganzoo.api.specs import DataInfo, data_info_problem
+from ganzoo.api.specs import DataInfo, data_info_problem, shown_value
 from ganzoo.api.state import Stateful
 from ganzoo.errors import CheckpointError, one_line
 from ganzoo.utils import replace_durably
@@ -95,9 +95,9 @@ def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else one_line(exc)
-        previous = "the previous checkpoint is kept" if path.exists() else "no checkpoint was written"
-        raise CheckpointError(f"could not write {path} ({reason}); {previous}: make room and continue the run with "
-                              "--resume") from None
+        advice = ("the previous checkpoint is kept: make room and continue the run with --resume" if path.exists()
+                  else "no checkpoint was written: make room and train again")
+        raise CheckpointError(f"could not write {path} ({reason}); {advice}") from None
 
 
 def rng_state(device: torch.device, streams: Mapping[str, torch.Generator]) -> dict[str, torch.Tensor]:
@@ -165,7 +165,7 @@ def load_checkpoint(path: Path) -> Checkpoint:
     text = metadata.get("step")
     # int() would also take "-5", " 7", "1_000" and other digits than 0-9
     if not (isinstance(text, str) and re.fullmatch(r"[0-9]{1,19}", text)):
-        shown = "missing" if text is None else f"{_shown(text)} is not a step count"
+        shown = "missing" if text is None else f"{shown_value(text)} is not a step count"
         raise CheckpointError(f"{path}: damaged metadata field 'step' ({shown})")
     config, provenance, optimizers = (_json_object(metadata, key, path) for key in ("config", "provenance",
                                                                                     "optimizers"))
@@ -190,7 +190,6 @@ def _json_object(metadata: Mapping[str, str], key: str, path: Path) -> dict[str,
     return value
 
 
-
 def _read_data_info(text: str | None, path: Path) -> DataInfo | None:
     """The stored data description; None for checkpoints written before it was stored."""
     if text is None:
@@ -213,12 +212,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _shown(value: Any) -> str:
-    """``repr(value)``, cut short: a damaged field can be megabytes long, and a message is one line."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 # Optimizer settings that are numbers (or, for betas, numbers in a list); torch would take "0.1" or true for a
 # learning rate and fail, or train on nonsense, at the first step.
 NUMERIC_SETTINGS = {"lr", "initial_lr", "betas", "eps", "weight_decay", "momentum", "dampening", "alpha", "rho",
@@ -235,12 +228,11 @@ def _param_groups_problem(groups: Any) -> str | None:
             return f"param_groups[{number}].params is not a list of parameter indices"
         for key, value in group.items():
             numbers = value if isinstance(value, list) and key != "params" else [value]
-            if key in NUMERIC_SETTINGS and not (numbers and all(_is_number(v) for v in numbers)):
-                return f"param_groups[{number}].{key[:40]} is {_shown(value)}, not a finite number"
-            if any(isinstance(v, float) and not math.isfinite(v) for v in numbers):
-                return f"param_groups[{number}].{key[:40]} is {_shown(value)}, not a finite number"
+            if (key in NUMERIC_SETTINGS and not (numbers and all(_is_number(v) for v in numbers))
+                    or any(isinstance(v, float) and not math.isfinite(v) for v in numbers)):
+                return f"param_groups[{number}].{key[:40]} is {shown_value(value)}, not a finite number"
             if key in NUMERIC_SETTINGS and any(v < 0 for v in numbers):  # a negative rate climbs the loss
-                return f"param_groups[{number}].{key[:40]} is {_shown(value)}, below 0"
+                return f"param_groups[{number}].{key[:40]} is {shown_value(value)}, below 0"
     return None
 
 
@@ -257,14 +249,14 @@ def _scalars_problem(scalars: Any) -> str | None:
     for position, kept in scalars.items():
         for key, value in kept.items():
             if not (value is None or isinstance(value, bool) or _is_number(value)):
-                return f"scalars[{position[:40]}].{key[:40]} is {_shown(value)}, not a finite number"
+                return f"scalars[{position[:40]}].{key[:40]} is {shown_value(value)}, not a finite number"
     return None
 
 
 def _param_index(text: str) -> int:
     """A parameter's position as stored, in decimal digits (int() would also take "-1" or " 1")."""
     if not re.fullmatch(r"[0-9]{1,9}", text):
-        raise ValueError(f"invalid parameter index {_shown(text)}")
+        raise ValueError(f"invalid parameter index {shown_value(text)}")
     return int(text)
 
 

@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ganzoo.errors import DamagedRecordWarning, RunDirError, TrainingDiverged
+from ganzoo.errors import CheckpointError, DamagedRecordWarning, RunDirError, TrainingDiverged
 from ganzoo.training.config import RunConfig
 from ganzoo.utils import replace_durably
 
@@ -37,9 +37,10 @@ RESUMABLE_KEYS = {"steps", "device", "out_dir", "log_every", "sample_every", "ev
 RUN_FILES = (CONFIG, PROVENANCE, STATS, METRICS, DIVERGED, "checkpoints", "samples")
 
 
-def append_jsonl(path: Path, record: dict[str, Any]) -> None:
-    """Append one line; after a last line a crash cut short, on a line of its own, so the record stays readable."""
-    line = json.dumps(record, sort_keys=True) + "\n"
+def append_jsonl(path: Path, *records: dict[str, Any]) -> None:
+    """Append one line per record, in one write; after a last line a crash cut short, on a line of their own, so
+    the records stay readable."""
+    line = "".join(json.dumps(record, sort_keys=True) + "\n" for record in records)
     with path.open("a+b") as handle:  # appends go to the end wherever the handle was read
         size = handle.seek(0, os.SEEK_END)
         if size:
@@ -201,8 +202,13 @@ def fids(run_dir: Path, protocol: dict[str, Any]) -> list[float]:
 def keep_as_best(run_dir: Path) -> None:
     """Copy the last checkpoint to the best one, atomically."""
     partial = run_dir / BEST_CHECKPOINT.with_name(BEST_CHECKPOINT.name + ".partial")
-    shutil.copyfile(run_dir / LAST_CHECKPOINT, partial)
-    replace_durably(partial, run_dir / BEST_CHECKPOINT)
+    try:
+        shutil.copyfile(run_dir / LAST_CHECKPOINT, partial)
+        replace_durably(partial, run_dir / BEST_CHECKPOINT)
+    except OSError as exc:  # a full disk: the best checkpoint so far stays as it was
+        partial.unlink(missing_ok=True)
+        raise CheckpointError(f"could not write {run_dir / BEST_CHECKPOINT} ({exc.strerror or exc}); the previous "
+                              "best checkpoint is kept: make room and continue the run with --resume") from None
 
 
 def mark_diverged(run_dir: Path, step: int, keys: list[str]) -> None:

@@ -34,7 +34,7 @@ class RunnerStep(TrainingStep):
         self.num_classes = prior.num_classes
         self.sample_shape = sample_shape
         self.index = 0
-        self.touched = False  # set once the step has drawn noise or updated weights (the trainer resets it)
+        self.touched = False  # set once the step has drawn a batch or noise, or scored or updated (reset per step)
         self.layouts: dict[str, ScoreLayout] = {}
 
     def network(self, name: str) -> nn.Module:

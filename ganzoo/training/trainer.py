@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -162,32 +164,39 @@ class Trainer:
         checkpoint = rundir.check_run_dir(self.run_dir, self.config, resume)
         if checkpoint is None:
             self.claim = rundir.Claim(self.run_dir)
-        else:
-            self.restore(checkpoint)
-        if self.step > self.config.steps:
-            raise RunDirError(f"{self.run_dir} is already at step {self.step}, past steps = {self.config.steps}; "
-                              f"ask for {self.step} steps or more")
-        self._write_run_files()
-        self.last_eval = [r for r in rundir.read_jsonl(self.run_dir / rundir.METRICS)
-                          if r.get("step") == self.step and "source" not in r]
+        with self._taken_back_on_failure():
+            if checkpoint is not None:
+                self.restore(checkpoint)
+            if self.step > self.config.steps:
+                raise RunDirError(f"{self.run_dir} is already at step {self.step}, past steps = {self.config.steps}; "
+                                  f"ask for {self.step} steps or more")
+            self._write_run_files()
+            self.last_eval = [r for r in rundir.read_jsonl(self.run_dir / rundir.METRICS)
+                              if r.get("step") == self.step and "source" not in r]
         self.prepared = True
 
     def fit(self, *, resume: bool = False) -> list[dict[str, Any]]:
         """Train to ``config.steps``; with ``resume``, continue the run already in the run directory. Returns the
-        last evaluation's records, one per metric suite. A run that fails before its first checkpoint removes
-        what it wrote, so that the corrected run can start in the same directory."""
-        try:
-            if not self.prepared:
-                self.prepare(resume=resume)
+        last evaluation's records, one per metric suite."""
+        if not self.prepared:
+            self.prepare(resume=resume)
+        with self._taken_back_on_failure():
             self._train()
             self._finish()
+        return self.last_eval
+
+    @contextmanager
+    def _taken_back_on_failure(self) -> Iterator[None]:
+        """A new run that fails before its first checkpoint (whatever it trained is lost then: there is nothing
+        to resume from) removes what it wrote, so that the corrected run can start in the same directory."""
+        try:
+            yield
         except TrainingDiverged:
             raise  # diverged.json stays: the same settings diverge again
         except BaseException:
             if self.claim is not None:
                 self.claim.withdraw()
             raise
-        return self.last_eval
 
     def _train(self) -> None:
         started = time.time()
@@ -260,10 +269,10 @@ class Trainer:
             last = f"the last checkpoint is from step {self.saved_step}" if self.saved_step >= 0 else "no checkpoint"
             raise TrainingDiverged(f"training diverged: {', '.join(broken)} not finite at step {self.step}; {last}",
                                    self.step)
+        self.logged_step = self.step  # first: an interrupt from here on must not log this step twice
         rundir.append_jsonl(self.run_dir / rundir.STATS,
                             {"step": self.step, "seconds": round(time.time() - started, 3), **record})
         self.statistics = Statistics()  # only once logged: a checkpoint taken in between still holds them
-        self.logged_step = self.step
         return record
 
     # -- outputs -----------------------------------------------------------
@@ -273,8 +282,8 @@ class Trainer:
         assert self.sampling_generator is not None
         self.last_eval = self.evaluator.evaluate(self.sampling_generator, self.prior, step=self.step,
                                                  provenance=self.provenance, generator_weights=self.generator_weights)
+        rundir.append_jsonl(self.run_dir / rundir.METRICS, *self.last_eval)  # every suite's record, or none
         for record in self.last_eval:
-            rundir.append_jsonl(self.run_dir / rundir.METRICS, record)
             fid = record["metrics"].get("fid")
             if fid is not None and fid <= min(rundir.fids(self.run_dir, record["protocol"]), default=fid):
                 if self.saved_step != self.step:
