@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import statistics
 from pathlib import Path
 from typing import Any
 
+from ganzoo.bench.seeds import OverSeeds, over_seeds
 from ganzoo.errors import GanzooError, TrainingDiverged
 from ganzoo.registry.discovery import Zoo
 from ganzoo.training import rundir
@@ -45,6 +45,9 @@ def run_toy_bench(zoo: Zoo, *, steps: int | None, seeds: int, gans: str, out: Pa
     (out / RESULTS).write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in results), encoding="utf-8")
     print()
     print(format_table(summarize(results)))
+    if seeds > 1:
+        print("cells: mean ± standard deviation [95 % interval for the mean, Student's t] and the best run, over "
+              "the seeds that did not diverge (as Lucic et al. 2018 recommend)")
     print(f"\n{len(results)} runs of {steps} steps; per-run records in {out / RESULTS}")
     return 0
 
@@ -88,8 +91,13 @@ def _run(config: RunConfig, zoo: Zoo, progress: bool) -> dict[str, Any]:
     return {**head, "last_stats": stats[-1] if stats else {}, **record}
 
 
+# The toy suite's metrics, and whether a higher value is the better one
+TOY_METRICS = {"modes": True, "high_quality_pct": True, "reverse_kl": False, "divergence": True}
+
+
 def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (GAN, objective, data set), with mean and spread over the seeds that did not diverge."""
+    """One row per (GAN, objective, data set): each metric over the seeds that did not diverge (mean, standard
+    deviation, 95 % interval, best run)."""
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for r in results:
         groups.setdefault((r["gan"], r["objective"], r["dataset"]), []).append(r)
@@ -99,25 +107,23 @@ def summarize(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     for r in runs if r["metrics"] is not None]
         row = {"gan": gan, "objective": objective, "dataset": dataset, "seeds": len(runs),
                "diverged": len(runs) - len(finished), "num_modes": finished[0]["num_modes"] if finished else "?"}
-        for key in ("modes", "high_quality_pct", "reverse_kl", "divergence"):
-            row[key] = _spread([m[key] for m in finished])
+        for key, higher_is_better in TOY_METRICS.items():
+            row[key] = over_seeds([m[key] for m in finished], higher_is_better=higher_is_better)
         rows.append(row)
     return rows
 
 
-def _spread(values: list[float | None]) -> tuple[float, float | None] | None:
-    """Mean and sample standard deviation (None for one seed) of the values present."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    return statistics.fmean(present), statistics.stdev(present) if len(present) > 1 else None
-
-
-def _cell(value: tuple[float, float | None] | None, fmt: str) -> str:
+def _cell(value: OverSeeds | None, fmt: str, best: bool = True) -> str:
+    """``mean ± sd [95 % interval] best b``, as far as the seeds allow."""
     if value is None:
         return "n/a"
-    mean, sd = value
-    return format(mean, fmt) + ("" if sd is None else " ± " + format(sd, fmt))
+    text = format(value.mean, fmt)
+    if value.sd is not None and value.interval is not None:
+        low, high = value.interval
+        text += f" ± {value.sd:{fmt}} [{low:{fmt}}, {high:{fmt}}]"
+        if best:
+            text += f" best {value.best:{fmt}}"
+    return text
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
@@ -125,7 +131,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     body = [[r["gan"], r["objective"], r["dataset"],
              str(r["seeds"]) + (f" ({r['diverged']} diverged)" if r["diverged"] else ""),
              f"{_cell(r['modes'], '.1f')} / {r['num_modes']}", _cell(r["high_quality_pct"], ".1f"),
-             _cell(r["reverse_kl"], ".3f"), _cell(r["divergence"], ".3f")] for r in rows]
+             _cell(r["reverse_kl"], ".3f"), _cell(r["divergence"], ".3f", best=False)] for r in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
