@@ -327,3 +327,28 @@ def test_a_new_run_stopped_while_claiming_its_folder_leaves_nothing(tmp_path, mo
     with pytest.raises(KeyboardInterrupt):
         run.prepare()  # as `ganzoo train` calls it, before fit
     assert not (tmp_path / "new").exists()
+
+
+def test_a_run_in_use_by_another_trainer_is_refused_until_it_is_done(tmp_path):
+    first = make_trainer(tmp_path, gan="gan", steps=4)
+    first.prepare()
+    with pytest.raises(RunDirError, match="in use by another ganzoo process"):
+        make_trainer(tmp_path, gan="gan", steps=4).fit(resume=True)
+    first.fit()
+    again = make_trainer(tmp_path, gan="gan", steps=6)
+    again.fit(resume=True)  # the lock went with the first run: the run goes on
+    assert again.step == 6
+
+
+def test_two_benches_on_one_folder_train_each_run_once_and_agree(tmp_path):
+    argv = [sys.executable, "-m", "ganzoo", "bench", "toy", "--steps", "30", "--gans", "gan", "--out",
+            str(tmp_path / "bench"), "--device", "cpu"]
+    benches = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [bench.communicate(timeout=300) for bench in benches]
+    assert [bench.returncode for bench in benches] == [0, 0], outputs
+    records = rundir.read_jsonl(tmp_path / "bench" / "results.jsonl")
+    assert sorted(r["dataset"] for r in records) == ["grid25", "ring8"]
+    for record in records:
+        steps = [r["step"] for r in rundir.read_jsonl(Path(record["run_dir"]) / rundir.STATS)]
+        assert steps == sorted(set(steps)) and steps[-1] == 30  # trained once: no step logged twice
+    assert not list((tmp_path / "bench").glob("*.partial"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,9 @@ def run_toy_bench(zoo: Zoo, *, steps: int | None, seeds: int, gans: str, out: Pa
                "sample_every": 0, "eval_every": 0}
         results.append(_run(resolve_config(raw, zoo, "bench toy"), zoo, progress))
     out.mkdir(parents=True, exist_ok=True)
-    (out / RESULTS).write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in results), encoding="utf-8")
+    partial = out / f"{RESULTS}.{os.getpid()}.partial"  # whole or absent, even with two benches on one folder
+    partial.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in results), encoding="utf-8")
+    os.replace(partial, out / RESULTS)
     print()
     print(format_table(summarize(results)))
     if seeds > 1:
@@ -80,7 +83,7 @@ def _run(config: RunConfig, zoo: Zoo, progress: bool) -> dict[str, Any]:
     head = {"gan": config.gan, "objective": config.objective, "dataset": config.dataset, "seed": config.seed,
             "steps": config.steps, "run_dir": str(trainer.run_dir)}
     try:
-        records = trainer.fit(resume=True)
+        records = trainer.fit(resume=True, wait=True)  # a run another bench is training: wait, then reuse it
     except TrainingDiverged as exc:
         print(f"    {exc}", flush=True)
         return {**head, "metrics": None, "diverged_at": exc.step, "provenance": trainer.provenance}

@@ -16,12 +16,19 @@ import json
 import os
 import shutil
 import warnings
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import CheckpointError, DamagedRecordWarning, RunDirError, TrainingDiverged
 from ganzoo.training.config import RunConfig
 from ganzoo.utils import replace_durably
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover (Windows)
+    fcntl = None  # type: ignore[assignment]
 
 CONFIG = "config.json"
 DIVERGED = "diverged.json"
@@ -161,13 +168,45 @@ def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None
     return None
 
 
+class RunLock:
+    """An exclusive lock on a run directory (``flock`` on the folder itself, released when the process ends,
+    however it ends), so that two processes never train one run: ``ganzoo train`` refuses a run in use, a
+    benchmark waits for it and then reuses it. Makes the folder (and its parents) if missing."""
+
+    def __init__(self, run_dir: Path, *, wait: bool):
+        if run_dir.exists() and not run_dir.is_dir():
+            raise RunDirError(f"out_dir {run_dir} is a file, not a directory")
+        self.created_dirs = [path for path in (run_dir, *run_dir.parents) if not path.exists()]  # deepest first
+        self.release: Callable[[], Any] = lambda: None
+        while True:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            if fcntl is None:  # no flock (Windows): runs are not guarded against each other
+                return
+            fd = os.open(run_dir, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                if os.path.samestat(os.fstat(fd), os.stat(run_dir)):
+                    self.release = weakref.finalize(self, os.close, fd)  # at the latest when the lock is dropped
+                    return
+            except FileNotFoundError:
+                pass  # the folder was removed (and maybe made again) while we waited: lock the one there now
+            except BlockingIOError:
+                os.close(fd)
+                raise RunDirError(f"{run_dir} is in use by another ganzoo process; wait for it to finish, or set "
+                                  "out_dir to another directory") from None
+            except BaseException:  # Ctrl-C while waiting
+                os.close(fd)
+                raise
+            os.close(fd)
+
+
 class Claim:
     """What a new run writes into its directory, so that a run failing before its first checkpoint takes it back
     out and the corrected rerun starts in the same out_dir. What was there before is left as it was."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, created_dirs: list[Path]):
         self.run_dir = run_dir
-        self.created_dirs = [path for path in (run_dir, *run_dir.parents) if not path.exists()]  # deepest first
+        self.created_dirs = created_dirs  # the folders the run made, deepest first
         self.before = set(run_dir.rglob("*")) if run_dir.is_dir() else set()
 
     def withdraw(self) -> None:

@@ -81,6 +81,7 @@ class Trainer:
         self.statistics = Statistics()
         self.interrupts = InterruptGuard()
         self.claim: rundir.Claim | None = None  # what a new run wrote, taken back if it fails before a checkpoint
+        self.lock: rundir.RunLock | None = None
         self.step = 0
         self.in_step = False
         self.saved_step = self.logged_step = -1
@@ -159,31 +160,44 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------
 
-    def prepare(self, *, resume: bool = False) -> None:
-        """Claim the run directory: check it, restore the checkpoint if resuming, write config and provenance."""
-        checkpoint = rundir.check_run_dir(self.run_dir, self.config, resume)
-        if checkpoint is None:
-            self.claim = rundir.Claim(self.run_dir)
-        with self._taken_back_on_failure():
-            if checkpoint is not None:
-                self.restore(checkpoint)
-            if self.step > self.config.steps:
-                raise RunDirError(f"{self.run_dir} is already at step {self.step}, past steps = {self.config.steps}; "
-                                  f"ask for {self.step} steps or more")
-            self._write_run_files()
-            self.last_eval = [r for r in rundir.read_jsonl(self.run_dir / rundir.METRICS)
-                              if r.get("step") == self.step and "source" not in r]
+    def prepare(self, *, resume: bool = False, wait: bool = False) -> None:
+        """Claim the run directory: lock it (``wait`` for another process using it, else refuse), check it,
+        restore the checkpoint if resuming, write config and provenance."""
+        self.lock = rundir.RunLock(self.run_dir, wait=wait)
+        try:
+            checkpoint = rundir.check_run_dir(self.run_dir, self.config, resume)
+            if checkpoint is None:
+                self.claim = rundir.Claim(self.run_dir, self.lock.created_dirs)
+            with self._taken_back_on_failure():
+                if checkpoint is not None:
+                    self.restore(checkpoint)
+                if self.step > self.config.steps:
+                    raise RunDirError(f"{self.run_dir} is already at step {self.step}, past steps = "
+                                      f"{self.config.steps}; ask for {self.step} steps or more")
+                self._write_run_files()
+                self.last_eval = [r for r in rundir.read_jsonl(self.run_dir / rundir.METRICS)
+                                  if r.get("step") == self.step and "source" not in r]
+        except BaseException:
+            self._release()
+            raise
         self.prepared = True
 
-    def fit(self, *, resume: bool = False) -> list[dict[str, Any]]:
-        """Train to ``config.steps``; with ``resume``, continue the run already in the run directory. Returns the
-        last evaluation's records, one per metric suite."""
+    def fit(self, *, resume: bool = False, wait: bool = False) -> list[dict[str, Any]]:
+        """Train to ``config.steps``; with ``resume``, continue the run already in the run directory (``wait``:
+        for another process training it first). Returns the last evaluation's records, one per metric suite."""
         if not self.prepared:
-            self.prepare(resume=resume)
-        with self._taken_back_on_failure():
-            self._train()
-            self._finish()
+            self.prepare(resume=resume, wait=wait)
+        try:
+            with self._taken_back_on_failure():
+                self._train()
+                self._finish()
+        finally:
+            self._release()
         return self.last_eval
+
+    def _release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
     @contextmanager
     def _taken_back_on_failure(self) -> Iterator[None]:
