@@ -50,7 +50,7 @@ class Part:
             culprit = raiser if source == self.source else f"{raiser} in {source}"
             raise PluginError(f"{self} failed to {what}: {culprit} raised {one_line(exc)}") from exc
         if not check(result):
-            raise GanzooError(f"{self} returned {type(result).__name__} from {what}, not what the spec promises")
+            raise PluginError(f"{self} returned {type(result).__name__} from {what}, not what the spec promises")
         return result
 
     def build(self, *args: Any, check: Callable[[Any], bool]) -> Any:
