@@ -57,6 +57,9 @@ def append_jsonl(path: Path, *records: dict[str, Any]) -> None:
         handle.write(line.encode("utf-8"))
 
 
+MAX_DAMAGE_WARNINGS = 5  # per file read: a file of garbage would otherwise print a warning per line
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """The records of a JSON-lines file. A damaged line (one a crash cut short, binary garbage, anything but an
     object with a non-negative integer "step") is skipped with a :class:`DamagedRecordWarning`: the rest of the
@@ -72,16 +75,13 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
             records.append(record)
             continue
         damaged += 1
-        if damaged <= MAX_DAMAGE_WARNINGS:  # a file of garbage would otherwise print one warning per line
+        if damaged <= MAX_DAMAGE_WARNINGS:
             warnings.warn(f"{path}, line {number}: damaged record skipped ({problem})", DamagedRecordWarning,
                           stacklevel=2)
     if damaged > MAX_DAMAGE_WARNINGS:
         warnings.warn(f"{path}: {damaged - MAX_DAMAGE_WARNINGS} more damaged records skipped", DamagedRecordWarning,
                       stacklevel=2)
     return records
-
-
-MAX_DAMAGE_WARNINGS = 5
 
 
 def _parse_record(raw: bytes) -> tuple[str | None, Any]:
@@ -129,13 +129,12 @@ def config_differences(stored: dict[str, Any], config: RunConfig) -> list[str]:
 
 
 def check_run_dir(run_dir: Path, config: RunConfig, resume: bool) -> Path | None:
-    """Whether ``config`` may train in ``run_dir``: the checkpoint to resume from, None to start afresh.
+    """Whether ``config`` may train in ``run_dir`` (a folder this process has locked): the checkpoint to resume
+    from, None to start afresh.
 
     Never lets a run overwrite another run, or its own history.
     """
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunDirError(f"out_dir {run_dir} is a file, not a directory")
-    entries = sorted(path.name for path in run_dir.iterdir()) if run_dir.is_dir() else []
+    entries = sorted(path.name for path in run_dir.iterdir())  # a folder: RunLock made or refused it
     if not entries:
         return None
     if not (run_dir / CONFIG).is_file():  # so nothing of the user's is overwritten

@@ -218,11 +218,10 @@ class Trainer:
                    disable=None if self.progress else True, dynamic_ncols=True, leave=False)
         try:
             if self.step > 0:  # resumed: what a stop right after the checkpoint left undone at this step
-                logged = any(r.get("step") == self.step for r in rundir.read_jsonl(self.run_dir / rundir.STATS))
-                if logged:  # the statistics the checkpoint holds are in that record already
-                    self.statistics = Statistics()
-                self._outputs(started, bar, logged=logged, evaluated=bool(self.last_eval),
-                              pictured=self.picture_path().is_file())
+                if any(r.get("step") == self.step for r in rundir.read_jsonl(self.run_dir / rundir.STATS)):
+                    self.logged_step = self.step
+                    self.statistics = Statistics()  # the statistics the checkpoint holds are in that record
+                self._outputs(started, bar)
             while self.step < self.config.steps:
                 with self.interrupts.deferred():  # Ctrl-C inside a step stops after it: see InterruptGuard
                     self.train_step()
@@ -239,18 +238,20 @@ class Trainer:
         finally:
             bar.close()
 
-    def _outputs(self, started: float, bar: tqdm, *, logged: bool = False, evaluated: bool = False,
-                 pictured: bool = False) -> None:
-        """What is due after a step: its statistics, checkpoint, picture and evaluation."""
-        if self._due(self.config.log_every) and not logged:
+    def _outputs(self, started: float, bar: tqdm) -> None:
+        """What is due after a step and not yet done: its statistics, checkpoint, picture and evaluation."""
+        if self._due(self.config.log_every) and self.logged_step != self.step:
             record = self._log(started)
             bar.set_postfix({k: f"{v:.3f}" for k, v in record.items() if v is not None}, refresh=False)
         if self._due(self.config.checkpoint_every) and self.saved_step != self.step:
             self.save()
-        if self._due(self.config.sample_every) and not pictured:
+        if self._due(self.config.sample_every) and not self.picture_path().is_file():
             self.save_samples()
-        if self._due(self.eval_every) and self.measured and not evaluated:
+        if self._due(self.eval_every) and self.measured and not self._evaluated():
             self.evaluate()
+
+    def _evaluated(self) -> bool:
+        return any(record["step"] == self.step for record in self.last_eval)
 
     def _due(self, every: int) -> bool:
         return every > 0 and (self.step % every == 0 or self.step == self.config.steps)
@@ -262,7 +263,7 @@ class Trainer:
         if self.generator is not None and not self.picture_path().is_file():
             self.save_samples()
         final = self.measured and (self.eval_every > 0 or not self.data.info.is_image)
-        if final and not any(record["step"] == self.step for record in self.last_eval):
+        if final and not self._evaluated():
             self.evaluate()
 
     def _write_run_files(self) -> None:
