@@ -23,7 +23,7 @@ _EXPORTS = {
     "ganzoo.api.objective": ("Objective", "StepContext"),
     "ganzoo.api.options": ("NoOptions", "Options"),
     "ganzoo.api.specs": ("AlgorithmSpec", "AugmentationSpec", "DataInfo", "DatasetSpec", "GanSpec", "GaussianMixture",
-                         "LoadedData", "MetricSpec", "ObjectiveSpec"),
+                         "LoadedData", "MetricSpec", "ObjectiveSpec", "SuiteSpec"),
     "ganzoo.api.state": ("Stateful",),
     "ganzoo.api.version": ("PLUGIN_API",),
     "ganzoo.training.prior": ("Prior",),
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         LoadedData,
         MetricSpec,
         ObjectiveSpec,
+        SuiteSpec,
     )
     from ganzoo.api.state import Stateful
     from ganzoo.api.version import PLUGIN_API
@@ -73,8 +74,8 @@ __all__ = [
     "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",
     "DatasetSpec", "EvaluationInput", "GanSpec", "GaussianMixture", "LoadedData", "Metric", "MetricSpec",
     "NoOptions", "Objective", "ObjectiveSpec", "Options", "Prior", "ScoreLayout", "Stateful", "StepContext",
-    "TrainingStep", "build_gan", "build_objective", "hookimpl", "hookspec", "list_algorithms", "list_augmentations",
-    "list_datasets", "list_gans", "list_metrics", "list_objectives", "load_dataset", "report",
+    "SuiteSpec", "TrainingStep", "build_gan", "build_objective", "hookimpl", "hookspec", "list_algorithms",
+    "list_augmentations", "list_datasets", "list_gans", "list_metrics", "list_objectives", "load_dataset", "report",
 ]
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 import textwrap
@@ -59,6 +60,36 @@ def make_distribution(tmp_path, monkeypatch):
     yield make
     for module in created:
         sys.modules.pop(module, None)
+
+
+def toml_value(value) -> str:
+    """``value`` as a TOML value: tables inline, so that any nesting fits on one line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(value)  # strings, ints and floats read the same in TOML
+
+
+def write_toml(path: Path, data: dict) -> Path:
+    path.write_text("".join(f"{json.dumps(k)} = {toml_value(v)}\n" for k, v in data.items()), encoding="utf-8")
+    return path
+
+
+def mini_suite(**changes) -> dict:
+    """A suite of the 'gan' GAN on ring8: small enough to run in a test."""
+    suite = {
+        "name": "mini", "title": "Mini", "description": "a test suite", "metric": "toy-modes", "datasets": ["ring8"],
+        "run": {"batch_size": 16, "log_every": 5, "checkpoint_every": 5, "sample_every": 0, "eval_every": 0},
+        "entries": [{"gan": "gan"}],
+        "budgets": {"quick": {"steps": 10, "seeds": 2, "comparable": False, "description": "10 steps"}},
+        "columns": [{"key": "modes", "label": "modes", "better": "higher", "format": ".1f"},
+                    {"key": "reverse_kl", "label": "reverse KL", "better": "lower"}],
+    }
+    suite.update(changes)
+    return suite
 
 
 def toy_run(tmp_path: Path, **overrides) -> dict:

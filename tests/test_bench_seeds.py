@@ -8,7 +8,9 @@ import statistics
 import pytest
 
 from ganzoo.bench.seeds import over_seeds, t_quantile, t_within
-from ganzoo.bench.toy import format_table, summarize
+from ganzoo.bench.shipped import shipped_suites
+from ganzoo.bench.suite import load_suite_file
+from ganzoo.bench.table import summarize, text_table
 
 
 def t_density(x: float, df: int) -> float:
@@ -53,11 +55,14 @@ def test_over_seeds_gives_mean_sd_interval_and_best_in_the_right_direction():
 
 def test_the_bench_table_shows_the_interval_and_best_run_beside_the_mean():
     def run(seed, modes, hq, kl):
-        return {"gan": "gan", "objective": "ns", "dataset": "ring8", "seed": seed, "last_stats": {"divergence": 0.1},
+        return {"entry": "gan", "gan": "gan", "objective": "ns", "dataset": "ring8", "seed": seed,
+                "conditional": False, "last_stats": {"divergence": 0.1},
                 "metrics": {"modes": modes, "high_quality_pct": hq, "reverse_kl": kl, "num_modes": 8}}
 
-    rows = summarize([run(0, 6, 50.0, 0.4), run(1, 8, 70.0, 0.2), {**run(2, 0, 0, 0), "metrics": None}])
-    table = format_table(rows)
+    suite = load_suite_file(dict(shipped_suites())["toy"])
+    table = text_table(suite, summarize(suite, [run(0, 6, 50.0, 0.4), run(1, 8, 70.0, 0.2),
+                                                {**run(2, 0, 0, 0), "metrics": None}]))
     half = t_quantile(1) * statistics.stdev([50.0, 70.0]) / math.sqrt(2)
     assert f"60.0 ± 14.1 [{60 - half:.1f}, {60 + half:.1f}] best 70.0" in table
     assert "best 0.200" in table and "3 (1 diverged)" in table  # lower reverse KL is the better run
+    assert "0.100 ± 0.000 [0.100, 0.100]" in table and "best 0.100" not in table  # D's estimate is not a score

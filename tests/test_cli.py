@@ -71,25 +71,25 @@ def test_bench_toy_trains_every_gan_on_both_data_sets_and_reuses_finished_runs(t
     code, out, _ = run_cli(capsys, "bench", "toy", "--steps", "15", "--out", str(tmp_path / "b"), "--device", "cpu",
                            "--gans", "gan")
     assert code == 0
-    table = out[out.index("GAN  "):]
-    assert "ring8" in table and "grid25" in table and "/ 8" in table and "/ 25" in table
+    table = out[out.index("entry  "):out.index("leaderboard written")]
+    assert "gan    nonsaturating  ring8" in table and "gan    nonsaturating  grid25" in table
     results = [json.loads(line) for line in (tmp_path / "b" / "results.jsonl").read_text().splitlines()]
     assert [(r["gan"], r["dataset"]) for r in results] == [("gan", "ring8"), ("gan", "grid25")]
     checkpoint = tmp_path / "b" / "gan-nonsaturating-ring8-seed0" / "checkpoints" / "last.safetensors"
     stamp = checkpoint.stat().st_mtime_ns
     code, again, _ = run_cli(capsys, "bench", "toy", "--steps", "15", "--out", str(tmp_path / "b"), "--device", "cpu",
                              "--gans", "gan")
-    assert code == 0 and again[again.index("GAN  "):] == table
-    assert checkpoint.stat().st_mtime_ns == stamp
+    assert code == 0 and again[again.index("entry  "):again.index("leaderboard written")] == table
+    assert "2 of 2 runs already finished" in again and checkpoint.stat().st_mtime_ns == stamp
 
 
 def test_bench_pairs_gans_with_objectives_by_pattern(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "bench", "toy", "--steps", "4", "--out", str(tmp_path / "b"), "--device", "cpu",
                            "--gans", "gan", "--objectives", "fgan-[kj][ls]")
     assert code == 0
-    rows = [line.split()[:3] for line in out[out.index("GAN  "):].splitlines()[2:6]]
-    assert rows == [["gan", "fgan-js", "ring8"], ["gan", "fgan-js", "grid25"],
-                    ["gan", "fgan-kl", "ring8"], ["gan", "fgan-kl", "grid25"]]
+    rows = [line.split()[:3] for line in out[out.index("entry  "):].splitlines()[2:6]]
+    assert rows == [["gan", "fgan-js", "ring8"], ["gan", "fgan-kl", "ring8"],
+                    ["gan", "fgan-js", "grid25"], ["gan", "fgan-kl", "grid25"]]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
@@ -115,7 +115,14 @@ def test_bench_pairs_gans_with_objectives_by_pattern(tmp_path, capsys):
     (["interpolate", "{tmp}", "--steps", "1"], "--steps: must be a whole number from 2 to 256, got '1'"),
     (["sample", "{tmp}", "-n", "1e9"], "must be a whole number from 1 to 100000, got '1e9'"),
     (["eval", "{tmp}", "--num-generated", str(10**8)], "must be a whole number from 4 to 10000000"),
-    (["bench", "toy", "--gans", "nothing*"], "no installed GAN matches 'nothing*'"),
+    (["bench", "toy", "--gans", "nothing*"], "suite 'toy' has no run with --gans 'nothing*'"),
+    (["bench", "toys"], "unknown suite 'toys'; did you mean 'toy'"),
+    (["bench", "toy", "--budget", "paper"], "suite 'toy' has no budget 'paper' (its budgets: quick, long)"),
+    (["bench", "{tmp}/bad.toml"], "malformed TOML"),
+    (["bench"], "name a suite (see 'ganzoo bench --list')"),
+    (["bench", "toy", "--workers", "2", "--launcher", "slurm"], "--workers is for --launcher local"),
+    (["bench", "toy", "--mem-gb", "4"], "are job resources of --launcher slurm"),
+    (["leaderboard", "{tmp}"], "is not a suite's results folder: it has no suite.json"),
     (["bench", "toy", "--out", "{tmp}/bad.toml/x", "--gans", "gan", "--steps", "1"], "Not a directory"),
     (["bench", "toy", "--objectives", "nothing*"], "no installed objective matches 'nothing*'"),
     (["train"], "the following arguments are required: CONFIG"),
@@ -334,9 +341,9 @@ def test_bench_records_a_diverging_run_and_goes_on(tmp_path, capsys, make_distri
     code, out, _ = run_cli(capsys, *argv)
     assert code == 0
     assert "training diverged: loss_d, divergence, loss_g not finite at step 4" in out
-    table = out[out.index("GAN  "):]
-    assert table.count("1 (1 diverged)") == 2 and "n/a / ?" in table
+    table = out[out.index("entry  "):]
+    assert table.count("1 (1 diverged)") == 2 and "n/a" in table
     results = [json.loads(line) for line in (tmp_path / "b" / "results.jsonl").read_text().splitlines()]
     assert [r["diverged_at"] for r in results] == [4, 4]
     code, again, _ = run_cli(capsys, *argv)  # the marker is kept: not trained again, recorded again
-    assert code == 0 and "diverged at step 4 (see diverged.json)" in again
+    assert code == 0 and "2 of 2 runs already finished" in again and "1 (1 diverged)" in again

@@ -19,7 +19,15 @@ from collections.abc import Callable
 
 import pluggy
 
-from ganzoo.api.specs import AlgorithmSpec, AugmentationSpec, DatasetSpec, GanSpec, MetricSpec, ObjectiveSpec
+from ganzoo.api.specs import (
+    AlgorithmSpec,
+    AugmentationSpec,
+    DatasetSpec,
+    GanSpec,
+    MetricSpec,
+    ObjectiveSpec,
+    SuiteSpec,
+)
 
 PROJECT = "ganzoo"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -77,4 +85,13 @@ def register_metrics(register: Callable[[MetricSpec], None]) -> None:
 
     Call ``register(MetricSpec(...))`` for each. Every run measures the
     registered suites that apply to its data (``metrics.suites`` narrows them).
+    """
+
+
+@hookspec
+def register_suites(register: Callable[[SuiteSpec], None]) -> None:
+    """Contribute benchmark suites: TOML files that ``ganzoo bench NAME`` runs (see docs/benchmarks.md).
+
+    Call ``register(SuiteSpec(name, path))`` for each. The file is validated when the suite is listed or run,
+    and its entries may name any installed plugin's GANs and objectives.
     """

@@ -1,4 +1,5 @@
-"""What plugins contribute: specs for GANs, objectives, data sets, algorithms, augmentations and metrics.
+"""What plugins contribute: specs for GANs, objectives, data sets, algorithms, augmentations, metrics and
+benchmark suites.
 
 A plugin builds these objects and hands them to the ``register`` callback of
 the matching hook (see :mod:`ganzoo.api.hookspecs`).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.api.options import NoOptions, Options
@@ -226,3 +228,13 @@ class DatasetSpec:
     citation: str
     description: str = ""
     options: type[Options] = NoOptions
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """A benchmark suite: ``path`` is its TOML file (see docs/benchmarks.md), read and validated when the suite is
+    listed or run; ``name`` must be the file's ``name``. Ship the file as package data, e.g.
+    ``SuiteSpec("my-suite", Path(__file__).parent / "suites" / "my-suite.toml")``."""
+
+    name: str
+    path: Path

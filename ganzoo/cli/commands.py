@@ -201,10 +201,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ganzoo.bench.toy import run_toy_bench
+    from ganzoo.bench.run import BenchRequest, list_suites, run_bench
 
-    return run_toy_bench(get_zoo(), steps=args.steps, seeds=args.seeds, gans=args.gans, out=args.out,
-                         device=args.device, objectives=args.objectives)
+    if args.list:
+        print(list_suites(get_zoo()))
+        return 0
+    if args.suite is None:
+        raise GanzooError("name a suite (see 'ganzoo bench --list') or a suite TOML file")
+    resources = {key: getattr(args, key) for key in ("timeout_min", "cpus_per_task", "gpus_per_node", "mem_gb",
+                                                      "partition") if getattr(args, key) is not None}
+    if resources and args.launcher != "slurm":
+        raise GanzooError("--timeout-min, --cpus-per-task, --gpus-per-node, --mem-gb and --partition are job "
+                          "resources of --launcher slurm")
+    if args.workers > 1 and args.launcher != "local":
+        raise GanzooError("--workers is for --launcher local; a cluster runs each job on its own")
+    return run_bench(get_zoo(), BenchRequest(
+        suite=args.suite, budget=args.budget, seeds=args.seeds, steps=args.steps, gans=args.gans,
+        objectives=args.objectives, out=args.out, device=args.device, launcher=args.launcher, workers=args.workers,
+        cluster=args.cluster, resources=resources))
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from ganzoo.leaderboard.write import write_leaderboard
+
+    page = write_leaderboard(args.results, args.out)
+    print(f"leaderboard written to {page} (and leaderboard.json, .csv, .md beside it)")
+    return 0
 
 
 # -- helpers -----------------------------------------------------------------

@@ -38,6 +38,16 @@ EPILOG = """environment:
 
 docs: README.md, docs/architecture.md (run configs, run directories), docs/plugin-authors.md"""
 
+BENCH_HELP = """Run a benchmark suite: train every run of its matrix at one budget (finished runs in the results
+folder are reused, interrupted ones resumed), print its table over the training seeds beside the published
+rows it quotes, and write its records (results.jsonl) and leaderboard (leaderboard/index.html).
+
+examples:
+  ganzoo bench --list
+  ganzoo bench toy                                  # quick budget: minutes on a CPU
+  ganzoo bench toy-pacgan --budget paper --launcher slurm --gpus-per-node 1
+  ganzoo bench toy --workers 2 --gans 'wgan*'"""
+
 TRAIN_HELP = """Train one run. CONFIG is a TOML file whose keys are those of README.md's run config
 (gan, dataset, objective, steps, seed, optimizer_g, ...), or a run directory, whose config.json is used.
 The run goes to out_dir (default runs/<gan>-<objective>-<dataset>-seed<seed>); a directory that already
@@ -98,18 +108,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pattern", nargs="?", metavar="PATTERN", help="fnmatch pattern (default '*')")
     p.add_argument("-v", "--verbose", action="store_true", help="show what to cite for each")
 
-    p = sub.add_parser("bench", help="train and score every installed GAN on a benchmark suite",
-                       description="Train every installed GAN (with its own objective, or with every objective "
-                                   "matching --objectives) on a suite, then print a table. Finished runs under "
-                                   "--out are reused and interrupted ones resumed.")
-    p.add_argument("suite", choices=["toy"], help="toy: ring8 and grid25, the 2D mode-coverage suite")
-    p.add_argument("--steps", type=positive, default=None, help="generator steps per run (default: the suite's budget)")
-    p.add_argument("--seeds", type=bounded(1, 1000), default=1, help="training seeds per GAN and data set (default 1)")
-    p.add_argument("--gans", default="*", help="fnmatch pattern of GANs to include (default '*')")
+    p = sub.add_parser("bench", help="run a benchmark suite and write its leaderboard", description=BENCH_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("suite", nargs="?", metavar="SUITE", help="a suite's name (see --list) or a suite TOML file")
+    p.add_argument("--list", action="store_true", help="list the installed suites, their budgets and costs")
+    p.add_argument("--budget", default="quick", help="the suite's budget: quick (default; minutes on a CPU, not "
+                                                     "comparable), paper (the published protocol), or another it names")
+    p.add_argument("--steps", type=positive, default=None, help="generator steps per run (default: the budget's)")
+    p.add_argument("--seeds", type=bounded(1, 1000), default=None, help="training seeds (default: the budget's)")
+    p.add_argument("--gans", default="*", help="fnmatch pattern: only the suite's GANs that match (default '*')")
     p.add_argument("--objectives", default=None, metavar="PATTERN",
-                   help="pair each GAN with every objective matching PATTERN (default: each GAN's own)")
-    p.add_argument("--out", type=Path, default=Path("runs/bench-toy"), help="where runs go (default runs/bench-toy)")
+                   help="pair each GAN with every objective matching PATTERN (default: the suite's)")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default runs/bench/<suite>/<budget>)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--launcher", choices=["local", "slurm"], default="local",
+                   help="local: this machine, --workers runs at once (default); slurm: a job per run via submitit")
+    p.add_argument("--workers", type=bounded(1, 256), default=1, help="local: runs trained at once (default 1)")
+    p.add_argument("--cluster", choices=["slurm", "local", "debug"], default="slurm",
+                   help="slurm launcher: submitit's executor (default slurm; local tries a submission on this "
+                        "machine)")
+    for flag, kind, what in (("--timeout-min", positive, "minutes per job"), ("--cpus-per-task", positive, "CPUs"),
+                             ("--gpus-per-node", bounded(0, 64), "GPUs"), ("--mem-gb", positive, "memory in GB"),
+                             ("--partition", str, "Slurm partition")):
+        p.add_argument(flag, type=kind, default=None, help=f"slurm launcher: {what} (default: the suite's)")
+
+    p = sub.add_parser("leaderboard", help="write the leaderboard of suites' results folders",
+                       description="Write leaderboard.json (the machine-readable record), leaderboard.csv, "
+                                   "leaderboard.md and index.html (a static page: sortable tables, thumbnails, "
+                                   "per-seed figures, published rows quoted beside ours) for results folders "
+                                   "written by 'ganzoo bench'.")
+    p.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results folders of 'ganzoo bench'")
+    p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where to write (default ./leaderboard)")
 
     p = sub.add_parser("train", help="train one run from a TOML config", description=TRAIN_HELP)
     p.add_argument("config", type=Path, metavar="CONFIG", help="a TOML run config, or a run directory")

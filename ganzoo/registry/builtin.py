@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ganzoo.algorithms.alternating import ALTERNATING
 from ganzoo.api.hookspecs import hookimpl
+from ganzoo.api.specs import SuiteSpec
 from ganzoo.api.version import PLUGIN_API
+from ganzoo.bench.shipped import shipped_suites
 from ganzoo.datasets import IMAGE_DATASETS
 from ganzoo.datasets.toy import TOY_DATASETS
 from ganzoo.metrics.suites import METRICS
@@ -27,3 +29,9 @@ def register_algorithms(register):
 def register_metrics(register):
     for spec in METRICS:
         register(spec)
+
+
+@hookimpl
+def register_suites(register):
+    for name, path in shipped_suites():
+        register(SuiteSpec(name, path))

@@ -16,13 +16,23 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pluggy
 
 from ganzoo.api import hookspecs
 from ganzoo.api.options import MAX_DEPTH, Options, table_problem
-from ganzoo.api.specs import AlgorithmSpec, AugmentationSpec, DataInfo, DatasetSpec, GanSpec, MetricSpec, ObjectiveSpec
+from ganzoo.api.specs import (
+    AlgorithmSpec,
+    AugmentationSpec,
+    DataInfo,
+    DatasetSpec,
+    GanSpec,
+    MetricSpec,
+    ObjectiveSpec,
+    SuiteSpec,
+)
 from ganzoo.api.version import DECLARATION, incompatibility
 from ganzoo.errors import PluginError, one_line
 from ganzoo.interrupts import InterruptGuard
@@ -44,6 +54,7 @@ HOOKS = {
     "register_algorithms": ("algorithms", AlgorithmSpec),
     "register_augmentations": ("augmentations", AugmentationSpec),
     "register_metrics": ("metrics", MetricSpec),
+    "register_suites": ("suites", SuiteSpec),
 }
 KINDS = tuple(attr for attr, _ in HOOKS.values())
 
@@ -79,6 +90,7 @@ class Zoo:
         self.algorithms: Registry[AlgorithmSpec] = Registry("algorithm")
         self.augmentations: Registry[AugmentationSpec] = Registry("augmentation")
         self.metrics: Registry[MetricSpec] = Registry("metric")
+        self.suites: Registry[SuiteSpec] = Registry("suite")
         self.records: list[PluginRecord] = []
 
         self.interrupts = InterruptGuard()
@@ -92,8 +104,8 @@ class Zoo:
                 self._add(plugin, source)
 
     def registry(self, kind: str) -> Registry[Any]:
-        """The registry of one kind: ``gans``, ``objectives``, ``datasets``, ``algorithms``, ``augmentations``
-        or ``metrics``."""
+        """The registry of one kind: ``gans``, ``objectives``, ``datasets``, ``algorithms``, ``augmentations``,
+        ``metrics`` or ``suites``."""
         if kind not in KINDS:
             raise KeyError(kind)
         registry: Registry[Any] = getattr(self, kind)
@@ -216,6 +228,8 @@ def _malformed(spec: Any) -> str | None:
     if not (type(spec.name) is str and spec.name.strip() and spec.name == "".join(spec.name.split())
             and spec.name.isprintable() and len(spec.name) <= MAX_NAME):
         return f"name must be a non-empty string of at most {MAX_NAME} printable characters, without spaces"
+    if isinstance(spec, SuiteSpec):
+        return None if isinstance(spec.path, Path) else "path must be a pathlib.Path to the suite's TOML file"
     if not (isinstance(spec.citation, str) and isinstance(spec.description, str)):
         return "citation and description must be strings"
     if not (isinstance(spec.options, type) and issubclass(spec.options, Options)):

@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from ganzoo.api.algorithm import ScoreLayout
 from ganzoo.api.objective import StepContext
 from ganzoo.api.specs import DataInfo, LoadedData
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, UnknownNameError
 from ganzoo.registry.discovery import PluginRecord, Zoo
 from ganzoo.sampling.generation import generate
 from ganzoo.testing import kit
@@ -70,10 +70,12 @@ def checks_for(distribution: str, zoo: Zoo | None = None) -> list[Check]:
     checks = [Check(f"{record.source.distribution}-loads", lambda folder: _loaded(record))]
     makers: dict[str, Callable[[Zoo, str, PluginRecord], list[Check]]] = {
         "gans": _gan_checks, "objectives": _objective_checks, "algorithms": _algorithm_checks,
-        "augmentations": _augmentation_checks, "datasets": _dataset_checks, "metrics": _metric_checks}
+        "augmentations": _augmentation_checks, "datasets": _dataset_checks, "metrics": _metric_checks,
+        "suites": _suite_checks}
     for kind, names in record.contributes.items():
         for name in names:
-            checks.append(Check(f"{kind[:-1]}[{name}]-declaration", _declaration_check(zoo, kind, name)))
+            if kind != "suites":  # a suite is a data file: it has no options or citation of its own to declare
+                checks.append(Check(f"{kind[:-1]}[{name}]-declaration", _declaration_check(zoo, kind, name)))
             checks += makers[kind](zoo, name, record)
     return checks
 
@@ -314,6 +316,20 @@ def _dataset_checks(zoo: Zoo, name: str, record: PluginRecord) -> list[Check]:
         return f"{len(data.samples)} samples of {data.info.shape}"  # type: ignore[arg-type]
 
     return [Check(f"dataset[{name}]-loads", loads)]
+
+
+def _suite_checks(zoo: Zoo, name: str, record: PluginRecord) -> list[Check]:
+    """The suite file is valid, and every run of every budget resolves against the installed plugins."""
+    def plans(folder: Path) -> str:
+        from ganzoo.bench.matrix import find_suite, plan_jobs
+
+        suite = find_suite(name, zoo)
+        try:
+            counts = [f"{budget}: {len(plan_jobs(suite, budget, zoo, out=folder))} runs" for budget in suite.budgets]
+        except UnknownNameError as exc:  # a suite may compare other distributions' GANs
+            raise Skipped(f"needs a plugin that is not installed: {exc}") from None
+        return "; ".join(counts)
+    return [Check(f"suite[{name}]-plans", plans)]
 
 
 def _metric_checks(zoo: Zoo, name: str, record: PluginRecord) -> list[Check]:

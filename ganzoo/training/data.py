@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 import torch
@@ -26,6 +27,18 @@ def load_data(dataset: Part) -> LoadedData:
     if dataset.call(len, data.samples, what="count its samples") == 0:
         raise GanzooError(f"{dataset} is empty")
     return data
+
+
+def content_sha256(samples: torch.utils.data.Dataset) -> str | None:
+    """SHA-256 of a data set held in tensors (their shapes, types and bytes), for provenance: two runs with the
+    same digest trained on the same data. None for a data set read item by item, which would be read whole."""
+    if not isinstance(samples, torch.utils.data.TensorDataset):
+        return None
+    digest = hashlib.sha256()
+    for tensor in samples.tensors:
+        digest.update(f"{tuple(tensor.shape)} {tensor.dtype};".encode())
+        digest.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def with_options(dataset: Part, options: dict[str, Any], where: str) -> Part:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -113,10 +114,19 @@ class RunPlan:
 
     def provenance(self, device: torch.device) -> dict[str, Any]:
         """Which installed distributions (and versions) supplied each named part of the run."""
-        result: dict[str, Any] = {"ganzoo": ganzoo.__version__, "torch": torch.__version__, "device": str(device)}
+        result: dict[str, Any] = {"ganzoo": ganzoo.__version__, "torch": torch.__version__, "cuda": torch.version.cuda,
+                                  "device": str(device), "device_name": device_name(device),
+                                  "torch_threads": torch.get_num_threads()}
         for role, used in self.parts().items():
             result[role] = describe(used)
         return result
+
+
+def device_name(device: torch.device) -> str:
+    """The accelerator's model, or the machine's processor, as far as it can be told."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine()
 
 
 def describe(used: Part) -> dict[str, str]:

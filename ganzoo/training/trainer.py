@@ -30,7 +30,7 @@ from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint, restore_parts, save_checkpoint
 from ganzoo.training.components import build_algorithm, build_augmentation, build_objective
 from ganzoo.training.config import RunConfig
-from ganzoo.training.data import BatchSampler, load_data
+from ganzoo.training.data import BatchSampler, content_sha256, load_data
 from ganzoo.training.device import resolve_device
 from ganzoo.training.ema import ema_copy, update_ema, weights_name
 from ganzoo.training.networks import build_networks, check_pairing, network_info
@@ -73,7 +73,7 @@ class Trainer:
                                    augmentation=self.augmentation, batches=self.batches, prior=self.prior,
                                    noise=self.noise_rng, steps=config.steps, batch_size=config.batch_size,
                                    d_steps=config.d_steps, sample_shape=self.data.info.shape)
-        self.provenance = self.plan.provenance(self.device)
+        self.provenance = {**self.plan.provenance(self.device), "data_sha256": content_sha256(self.data.samples)}
         self.evaluator = Evaluator(self.plan, zoo, self.data)  # at start-up, so a bad reference_split stops no run
         self.eval_every = config.eval_every if config.eval_every is not None else (
             IMAGE_EVAL_EVERY if self.data.info.is_image else TOY_EVAL_EVERY)

@@ -1,0 +1,118 @@
+"""A suite's runs: its matrix (entries x data sets x seeds) at one budget, as resolved run configs."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganzoo.bench.suite import Budget, Entry, Suite, _is_pattern, load_suite_file
+from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.registry.discovery import Zoo
+from ganzoo.training.config import RunConfig, deep_merge, resolve_config
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of a suite. ``raw`` is the run config as the suite states it (JSON-able, for a worker process)."""
+
+    label: str
+    gan: str
+    objective: str
+    dataset: str
+    seed: int
+    raw: dict[str, Any]
+    config: RunConfig
+
+    @property
+    def run_dir(self) -> Path:
+        return self.config.run_dir()
+
+    def __str__(self) -> str:
+        who = self.gan if self.label == self.gan else f"{self.label} ({self.gan})"
+        return f"{who} with {self.objective} on {self.dataset}, seed {self.seed}"
+
+
+def find_suite(name_or_path: str, zoo: Zoo) -> Suite:
+    """A registered suite by name, or a suite file by its path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.is_file():
+        return load_suite_file(path)
+    spec = zoo.suites.get(name_or_path)
+    suite = load_suite_file(spec.path)
+    if suite.name != spec.name:
+        raise ConfigError(f"{spec.path}: registered as suite '{spec.name}' by {zoo.suites.source(spec.name)} "
+                          f"but its file says name = '{suite.name}'")
+    return suite
+
+
+def default_out(suite: Suite, budget: str, steps: int | None) -> Path:
+    """``runs/bench/<suite>/<budget>``; other step counts get their own folder, so that a budget's runs are
+    never continued past it."""
+    return Path("runs") / "bench" / suite.name / (budget if steps is None else f"{budget}-steps{steps}")
+
+
+def plan_jobs(suite: Suite, budget_name: str, zoo: Zoo, *, out: Path, device: str = "auto", seeds: int | None = None,
+              steps: int | None = None, gans: str = "*", objectives: str | None = None) -> list[Job]:
+    """Every run of ``suite`` at ``budget_name``, its config resolved (so every name and setting is checked before
+    anything trains). ``seeds``/``steps`` override the budget's; ``gans`` and ``objectives`` are fnmatch patterns
+    that narrow the GANs and replace each entry's objective with every matching one."""
+    budget = suite.budget(budget_name)
+    jobs = []
+    for entry in suite.entries:
+        for dataset in suite.datasets:
+            for gan in _entry_gans(entry, dataset, zoo, gans, _run_table(suite, budget, entry)):
+                for objective in _objectives(entry, gan, zoo, objectives):
+                    for seed in range(budget.seeds if seeds is None else seeds):
+                        label = entry.label or gan
+                        raw = {**_run_table(suite, budget, entry), "gan": gan, "objective": objective,
+                               "dataset": dataset, "seed": seed, "steps": budget.steps if steps is None else steps,
+                               "device": device, "out_dir": str(out / f"{label}-{objective}-{dataset}-seed{seed}")}
+                        config = resolve_config(raw, zoo, f"suite '{suite.name}', {label} on {dataset}")
+                        jobs.append(Job(label, gan, objective, dataset, seed, raw, config))
+    if not jobs:
+        raise GanzooError(f"suite '{suite.name}' has no run with --gans '{gans}'"
+                          + (f" and --objectives '{objectives}'" if objectives else ""))
+    return jobs
+
+
+def _run_table(suite: Suite, budget: Budget, entry: Entry) -> dict[str, Any]:
+    return deep_merge(deep_merge(suite.run, budget.run), entry.run)
+
+
+def _entry_gans(entry: Entry, dataset: str, zoo: Zoo, pattern: str, run: dict[str, Any]) -> list[str]:
+    """The GANs an entry names, narrowed by ``pattern``. A pattern entry keeps only GANs that build for the data set
+    (``GanSpec.serves``) and says which it leaves out; a named GAN must be installed."""
+    if not _is_pattern(entry.gan):
+        zoo.gans.get(entry.gan)  # an unknown name stops here, with close matches
+        return [entry.gan] if fnmatch.fnmatchcase(entry.gan, pattern) else []
+    names = [name for name in zoo.gans.names(entry.gan) if fnmatch.fnmatchcase(name, pattern)]
+    shape = _data_shape(zoo, dataset, run.get("dataset_options", {}))
+    serving = [name for name in names if any(info.shape == shape for info in zoo.gans.get(name).serves)]
+    left_out = [name for name in names if name not in serving]
+    if left_out:
+        print(f"not on {dataset} (no network for its shape {shape}): {', '.join(left_out)}")
+    return serving
+
+
+_shapes: dict[str, tuple[int, ...]] = {}
+
+
+def _data_shape(zoo: Zoo, dataset: str, options: dict[str, Any]) -> tuple[int, ...]:
+    key = f"{dataset} {sorted(options.items())}"
+    if key not in _shapes:
+        spec = zoo.datasets.get(dataset)
+        _shapes[key] = tuple(spec.build(spec.options(**options)).info.shape)
+    return _shapes[key]
+
+
+def _objectives(entry: Entry, gan: str, zoo: Zoo, pattern: str | None) -> list[str]:
+    chosen = pattern if pattern is not None else entry.objective
+    if chosen is None:
+        return [zoo.gans.get(gan).default_objective]
+    names = zoo.objectives.names(chosen)
+    if not names:
+        raise GanzooError(f"no installed objective matches '{chosen}' "
+                          f"(installed: {', '.join(zoo.objectives.names()) or 'none'})")
+    return names

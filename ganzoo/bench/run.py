@@ -1,0 +1,118 @@
+"""``ganzoo bench``: run a suite at a budget (reusing finished runs, resuming interrupted ones), then write its
+records and leaderboard and print its table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ganzoo.bench import launch
+from ganzoo.bench.matrix import Job, default_out, find_suite, plan_jobs
+from ganzoo.bench.records import collect, finished, write_results
+from ganzoo.bench.suite import PAPER, Resources, Suite, _is_pattern
+from ganzoo.bench.table import summarize, text_table
+from ganzoo.errors import GanzooError
+from ganzoo.registry.discovery import Zoo
+
+
+@dataclass(frozen=True)
+class BenchRequest:
+    """What ``ganzoo bench`` was asked for; None means the suite's or budget's own value."""
+
+    suite: str
+    budget: str = "quick"
+    seeds: int | None = None
+    steps: int | None = None
+    gans: str = "*"
+    objectives: str | None = None
+    out: Path | None = None
+    device: str = "auto"
+    launcher: str = "local"
+    workers: int = 1
+    cluster: str = "slurm"
+    resources: dict[str, object] | None = None
+    progress: bool = True
+
+
+def run_bench(zoo: Zoo, request: BenchRequest) -> int:
+    suite = find_suite(request.suite, zoo)
+    budget = suite.budget(request.budget)
+    out = request.out or default_out(suite, request.budget, request.steps)
+    jobs = plan_jobs(suite, request.budget, zoo, out=out, device=request.device, seeds=request.seeds,
+                     steps=request.steps, gans=request.gans, objectives=request.objectives)
+    comparable = budget.comparable and request.steps is None and request.seeds in (None, budget.seeds)
+    changed = "" if (request.steps, request.seeds) == (None, None) else (
+        f"; here {jobs[0].config.steps:,} steps and {request.seeds or budget.seeds} seeds, set on the command line")
+    print(f"suite {suite.name}, budget {request.budget} ({budget.description}{changed})"
+          + ("" if comparable else ": NOT comparable with published figures"), flush=True)
+    pending = [(number, job) for number, job in enumerate(jobs, start=1) if not finished(job, suite)]
+    if len(pending) < len(jobs):
+        print(f"{len(jobs) - len(pending)} of {len(jobs)} runs already finished in {out}: reused", flush=True)
+    failures = _launch(pending, len(jobs), suite, request, out)
+    if failures:
+        raise GanzooError(f"{len(failures)} of {len(jobs)} runs failed (rerun to retry them): {failures[0]}"
+                          + (f"; and {len(failures) - 1} more above" if len(failures) > 1 else ""))
+    records = [collect(job, suite, request.budget, comparable) for job in jobs]
+    results = write_results(out, suite, records)
+    print()
+    print(text_table(suite, summarize(suite, records)))
+    if any(len(row.records) > 1 for row in summarize(suite, records)):
+        print("cells: mean ± standard deviation [95 % interval for the mean, Student's t] and the best run, over "
+              "the seeds that did not diverge (as Lucic et al. 2018 recommend)")
+    print(f"\n{len(records)} runs of {jobs[0].config.steps} steps; records in {results}")
+    from ganzoo.leaderboard.write import write_leaderboard
+
+    page = write_leaderboard([out], out / "leaderboard")
+    print(f"leaderboard written to {page}")
+    return 0
+
+
+def _launch(jobs: list[tuple[int, Job]], total: int, suite: Suite, request: BenchRequest, out: Path) -> list[str]:
+    if not jobs:
+        return []
+    if request.launcher == "slurm":
+        resources = Resources.model_validate({**suite.resources.model_dump(), **(request.resources or {})})
+        return launch.run_submitit(jobs, request.cluster, out / "submitit", resources)
+    if request.workers > 1:
+        return launch.run_pool(jobs, total, request.workers)
+    return launch.run_here(jobs, total, request.progress)
+
+
+def list_suites(zoo: Zoo) -> str:
+    """Every registered suite, its budgets and what each costs, as plain text."""
+    lines = []
+    for name in zoo.suites.names():
+        try:
+            suite = find_suite(name, zoo)
+        except GanzooError as exc:
+            lines.append(f"{name}  (from {zoo.suites.source(name)}): broken: {exc}")
+            continue
+        follows = f" (follows {suite.follows})" if suite.follows else ""
+        lines.append(f"{name}: {suite.title}{follows}, from {zoo.suites.source(name)}")
+        for budget_name, budget in suite.budgets.items():
+            runs, exact = _run_count(suite, budget.seeds, zoo)
+            tag = "the published protocol" if budget_name == PAPER and budget.comparable else (
+                "comparable" if budget.comparable else "not comparable")
+            machine = suite.cost_basis or "the reference machine"
+            cost = ("cost not measured" if budget.minutes_per_run is None else
+                    f"about {_duration(runs * budget.minutes_per_run)} on {machine}")
+            lines.append(f"  --budget {budget_name}: {'' if exact else 'up to '}{runs} runs of {budget.steps:,} steps "
+                         f"({budget.seeds} seed{'s' if budget.seeds > 1 else ''}), {tag}; {cost}")
+    return "\n".join(lines) if lines else "no suites registered"
+
+
+def _run_count(suite: Suite, seeds: int, zoo: Zoo) -> tuple[int, bool]:
+    """How many runs a budget makes, without building anything: exact unless an entry is a pattern (whose GANs
+    that do not fit a data set are left out when the suite runs)."""
+    per_dataset = sum((len(zoo.gans.names(e.gan)) if _is_pattern(e.gan) else 1)
+                      * (len(zoo.objectives.names(e.objective)) if e.objective else 1) for e in suite.entries)
+    exact = not any(_is_pattern(e.gan) or (e.objective and _is_pattern(e.objective)) for e in suite.entries)
+    return per_dataset * len(suite.datasets) * seeds, exact
+
+
+def _duration(minutes: float) -> str:
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 60 / 24:.1f} days"

@@ -1,0 +1,123 @@
+"""The leaderboard as one static HTML page: every picture embedded (data URIs), the sorting script inline, so the
+page needs no network and can be mailed or hosted as a single file."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from ganzoo.bench.suite import Column
+from ganzoo.bench.table import cell
+from ganzoo.leaderboard.board import protocol_text
+from ganzoo.leaderboard.write import _columns, _over, _published, caption
+
+HEADER_COLOUR = "#1f5fa8"  # tests/test_leaderboard_page.py finds the tables by it in a screenshot
+STYLE = f"""
+body {{ font-family: sans-serif; margin: 1.5em; color: #222; max-width: 1400px; }}
+table {{ border-collapse: collapse; margin: 0.6em 0 0.4em; font-size: 13px; }}
+th {{ background: {HEADER_COLOUR}; color: white; padding: 6px 8px; cursor: pointer; text-align: left;
+      vertical-align: bottom; }}
+th small {{ font-weight: normal; opacity: 0.85; }}
+td {{ border-bottom: 1px solid #ddd; padding: 4px 8px; vertical-align: middle; }}
+tr.quoted td {{ background: #fbeeee; font-style: italic; }}
+img.thumb {{ width: 72px; height: 72px; object-fit: contain; background: white; }}
+p.note, details {{ font-size: 12px; color: #555; }}
+.warn {{ color: #a33; font-weight: bold; }}
+"""
+# Click a header to sort by it (again to reverse); quoted rows stay under the row they quote.
+SCRIPT = """
+document.querySelectorAll("table.board th").forEach(function (th, index) {
+  th.addEventListener("click", function () {
+    var body = th.closest("table").tBodies[0];
+    var groups = [], rows = Array.from(body.rows);
+    rows.forEach(function (r) { if (r.classList.contains("quoted") && groups.length) groups[groups.length - 1].push(r);
+                                else groups.push([r]); });
+    var up = th.dataset.order !== "up"; th.dataset.order = up ? "up" : "down";
+    groups.sort(function (a, b) {
+      var x = a[0].cells[index].dataset.sort || a[0].cells[index].textContent;
+      var y = b[0].cells[index].dataset.sort || b[0].cells[index].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var c = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny;
+      return up ? c : -c;
+    });
+    groups.forEach(function (g) { g.forEach(function (r) { body.appendChild(r); }); });
+  });
+});
+"""
+
+
+def data_uri(path: Path | None) -> str | None:
+    if path is None or not path.is_file():
+        return None
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def html_page(board: dict[str, Any], dest: Path) -> str:
+    esc = html.escape
+    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>ganzoo leaderboard</title>"
+             f"<style>{STYLE}</style></head><body><h1>ganzoo leaderboard</h1>",
+             f"<p class='note'>Generated {esc(board['generated'])} by ganzoo {esc(board['ganzoo'])}. Cells: mean "
+             f"± sd [95 % interval for the mean, Student's t] best b, over the seeds that did not diverge. Rows in "
+             f"red italics are <b>quoted</b> from the paper named, not measured here. Click a header to sort."
+             f"</p>"]
+    for conditional in (False, True):  # unconditional and class-conditional tables apart
+        tables = [t for t in board["tables"] if t["conditional"] == conditional]
+        if tables:
+            parts.append(f"<h2>{'Class-conditional' if conditional else 'Unconditional'} generation</h2>")
+            parts.extend(_table(t, dest) for t in tables)
+    parts.append(f"<script>{SCRIPT}</script></body></html>")
+    return "\n".join(parts)
+
+
+def _table(table: dict[str, Any], dest: Path) -> str:
+    esc = html.escape
+    columns = _columns(table)
+    protocol = protocol_text(table["protocol"]) or "n/a"
+    short = f"{table['metric']}: {protocol}"
+    heads = "".join(f"<th title='{esc(short)}'>{esc(c.label)}<br><small>{esc(_short_protocol(table))}</small></th>"
+                    for c in columns)
+    lines = [f"<h3>{esc(caption(table))}</h3>",
+             f"<p class='note'>{esc(table['title'])}: {esc(table['budget_description'])}."
+             + ("" if table["comparable"] else " <span class='warn'>Not comparable with published figures.</span>")
+             + f"<br>Protocol ({esc(table['metric'])}): {esc(protocol)}.</p>",
+             "<table class='board'><thead><tr><th>sample</th><th>entry</th><th>objective</th><th>seeds</th>"
+             f"{heads}</tr></thead><tbody>"]
+    for row in table["rows"]:
+        uri = data_uri(Path(row["thumbnail"])) if row["thumbnail"] else None
+        thumb = f"<img class='thumb' alt='samples of {esc(row['entry'])}' src='{uri}'>" if uri else ""
+        seeds = str(row["seeds"]) + (f" ({row['diverged']} diverged)" if row["diverged"] else "")
+        cells = "".join(_value_cell(row["values"][c.key], c) for c in columns)
+        lines.append(f"<tr><td>{thumb}</td><td>{esc(row['entry'])}</td><td>{esc(row['objective'])}</td>"
+                     f"<td data-sort='{row['seeds']}'>{esc(seeds)}</td>{cells}</tr>")
+        for quoted in (p for p in table["published"] if p["entry"] == row["entry"]):
+            cells = "".join(f"<td>{_published(quoted['values'].get(c.key), c).strip('*')}</td>" for c in columns)
+            lines.append(f"<tr class='quoted'><td></td><td>{esc(row['entry'])}</td><td colspan='2'>quoted: "
+                         f"{esc(quoted['source'])} (± is {esc(quoted['pm_means'])})</td>{cells}</tr>")
+    lines.append("</tbody></table>")
+    figure = data_uri(dest / table["figure"]) if table.get("figure") else None
+    if figure:
+        lines.append(f"<img alt='per-seed distributions' src='{figure}' style='max-width:100%'>")
+    if table["choices"]:
+        lines.append("<details><summary>choices the suite made where the paper leaves a detail open</summary><ul>"
+                     + "".join(f"<li>{esc(choice)}</li>" for choice in table["choices"]) + "</ul></details>")
+    provenance = [run for row in table["rows"] for run in row["runs"]]
+    lines.append(f"<details><summary>provenance of the {len(provenance)} runs (config, hashes, versions, device, "
+                 f"wall time)</summary><pre>{esc(json.dumps(provenance, indent=1, sort_keys=True))}</pre></details>")
+    return "\n".join(lines)
+
+
+def _short_protocol(table: dict[str, Any]) -> str:
+    """The protocol's sample counts and split, short enough for a column header."""
+    p = table["protocol"]
+    bits = [f"{p['num_generated']:,} generated" if "num_generated" in p else "",
+            f"vs {p['num_reference']:,} {p.get('reference_split', '')}".rstrip() if "num_reference" in p else "",
+            f"seed {p['sampling_seed']}" if "sampling_seed" in p else ""]
+    return ", ".join(bit for bit in bits if bit)
+
+
+def _value_cell(value: dict[str, Any] | None, column: Column) -> str:
+    sort = "" if value is None else f" data-sort='{value['mean']}'"
+    return f"<td{sort}>{html.escape(cell(_over(value), column))}</td>"

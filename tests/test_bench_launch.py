@@ -1,0 +1,87 @@
+"""Running suites: reuse and resume after an interrupt, a local worker pool, and submitit's local executor."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import mini_suite, write_toml
+from ganzoo.training import rundir
+
+pytestmark = pytest.mark.slow
+
+
+def bench(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ganzoo", "bench", *argv, "--device", "cpu"], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+def board_figures(folder: Path) -> list:
+    """What a leaderboard says, without where and when: each table's rows, their values and per-seed figures."""
+    board = json.loads((folder / "leaderboard" / "leaderboard.json").read_text())
+    return [[(row["entry"], row["values"], row["per_seed"]) for row in table["rows"]] for table in board["tables"]]
+
+
+def test_an_interrupted_suite_reruns_only_unfinished_work_and_ends_with_the_same_leaderboard(tmp_path):
+    suite = mini_suite(budgets={"quick": {"steps": 600, "seeds": 2, "comparable": False, "description": "600 steps"}})
+    suite["run"].update(checkpoint_every=20, log_every=20)
+    write_toml(tmp_path / "mini.toml", suite)
+    first, second = (tmp_path / "a" / f"gan-nonsaturating-ring8-seed{seed}" for seed in (0, 1))
+    process = subprocess.Popen([sys.executable, "-m", "ganzoo", "bench", "mini.toml", "--out", "a", "--device", "cpu"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (second / rundir.LAST_CHECKPOINT).is_file() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first run finished, the second has a checkpoint: interrupt it mid-way
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode in (130, -signal.SIGINT), err
+    assert "interrupted" in err and not (tmp_path / "a" / "results.jsonl").exists()
+    stamp = (first / rundir.LAST_CHECKPOINT).stat().st_mtime_ns
+    interrupted_at = [r["step"] for r in rundir.read_jsonl(second / rundir.STATS)][-1]
+    assert interrupted_at < 600
+
+    again = bench("mini.toml", "--out", "a", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "1 of 2 runs already finished" in again.stdout and "[2/2]" in again.stdout and "[1/2]" not in again.stdout
+    assert (first / rundir.LAST_CHECKPOINT).stat().st_mtime_ns == stamp  # reused, not retrained
+    steps = [r["step"] for r in rundir.read_jsonl(second / rundir.STATS)]
+    assert steps == list(range(20, 601, 20))  # resumed: every step logged once
+    straight = bench("mini.toml", "--out", "b", cwd=tmp_path)
+    assert straight.returncode == 0, straight.stderr
+    assert board_figures(tmp_path / "a") == board_figures(tmp_path / "b")
+    table = again.stdout[again.stdout.index("entry  "):again.stdout.index("\n\n", again.stdout.index("entry  "))]
+    assert table in straight.stdout
+
+
+def test_two_local_workers_share_the_cores_and_their_records_land_in_one_folder(tmp_path):
+    write_toml(tmp_path / "mini.toml", mini_suite())
+    done = bench("mini.toml", "--out", "w", "--workers", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(": started") == 2 and done.stdout.count(": done") == 2
+    records = rundir.read_jsonl(tmp_path / "w" / "results.jsonl")
+    assert sorted(r["seed"] for r in records) == [0, 1]
+    threads = max(1, (os.cpu_count() or 1) // 2)
+    assert all(r["provenance"]["torch_threads"] == threads and r["metrics"]["modes"] >= 0 for r in records)
+    assert (tmp_path / "w" / "leaderboard" / "index.html").is_file()
+
+
+def test_a_suite_runs_through_submitits_local_executor(tmp_path):
+    pytest.importorskip("submitit")
+    write_toml(tmp_path / "mini.toml", mini_suite())
+    done = bench("mini.toml", "--out", "s", "--launcher", "slurm", "--cluster", "local", "--cpus-per-task", "1",
+                 cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "submitted 2 runs to local" in done.stdout
+    records = rundir.read_jsonl(tmp_path / "s" / "results.jsonl")
+    assert sorted(r["seed"] for r in records) == [0, 1]
+    assert all(r["provenance"]["torch_threads"] == 1 for r in records)  # the job's cpus_per_task
+    assert list((tmp_path / "s" / "submitit").glob("*_log.out"))
+    rerun = bench("mini.toml", "--out", "s", "--launcher", "slurm", "--cluster", "local", cwd=tmp_path)
+    assert rerun.returncode == 0 and "2 of 2 runs already finished" in rerun.stdout and "submitted" not in rerun.stdout

@@ -1,0 +1,135 @@
+"""Suites as data: the shipped files, strict validation, the plugin hook, the matrix and ``ganzoo bench --list``."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import mini_suite, write_toml
+from ganzoo.bench.matrix import default_out, find_suite, plan_jobs
+from ganzoo.bench.shipped import shipped_suites
+from ganzoo.bench.suite import load_suite_file
+from ganzoo.cli import main
+from ganzoo.errors import ConfigError, UnknownNameError
+from ganzoo.registry.discovery import get_zoo
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_shipped_suite_is_valid_and_named_after_its_file():
+    shipped = dict(shipped_suites())
+    assert {"toy", "toy-pacgan"} <= set(shipped)
+    for name in shipped:
+        suite = find_suite(name, get_zoo())
+        assert suite.name == name and "quick" in suite.budgets and not suite.budgets["quick"].comparable
+
+
+def test_the_wheel_lists_every_package_of_ganzoo():
+    """pyproject lists packages (so that benchmarks/suites installs inside ganzoo): a new package must be listed."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "ganzoo").rglob("__init__.py")}
+    assert found | {"ganzoo.bench.suites"} == listed
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"budgets": {"paper": {"steps": 1, "seeds": 1, "comparable": True, "description": "x"}}}, "needs a 'quick' budget"),
+    ({"budgets": {"quick": {"steps": 1, "seeds": 1, "comparable": True, "description": "x"}}},
+     "budgets.quick.comparable must be false"),
+    ({"follows": "Someone 2020"}, "follows a paper, so it needs a 'paper' budget"),
+    ({"entries": [{"gan": "gan", "run": {"steps": 5}}]}, "sets steps, which the suite sets for each run"),
+    ({"run": {"seed": 3}}, "sets seed, which the suite sets"),
+    ({"entries": [{"gan": "g*", "label": "G"}]}, "gan = 'g*' is a pattern; drop the label"),
+    ({"entries": [{"gan": "gan"}, {"gan": "gan"}]}, "entries named twice: gan"),
+    ({"entries": [{"gan": "gan", "label": "a b"}]}, "must be letters, digits, '-' or '_'"),
+    ({"columns": [{"key": "modes", "label": "m", "better": "up"}]}, "columns.0.better: Input should be 'higher'"),
+    ({"columns": [{"key": "modes", "label": "m", "better": "higher", "format": "zz"}]}, "must be a Python format spec"),
+    ({"published": [{"entry": "wgan", "dataset": "ring8", "source": "x", "pm_means": "sd", "values": {}}]},
+     "published row names entry 'wgan', which is not one of gan"),
+    ({"published": [{"entry": "gan", "dataset": "ring8", "source": "x", "pm_means": "sd",
+                     "values": {"fid": {"mean": 1.0}}}]}, "has values for fid, which are not column keys"),
+    ({"colums": []}, "unknown key 'colums' (did you mean 'columns'?)"),
+    ({"name": "a/b"}, "name: Value error, must be at most 64 letters"),
+])
+def test_a_malformed_suite_is_refused_in_one_line(tmp_path, change, message):
+    path = tmp_path / "mini.toml"
+    write_toml(path, mini_suite(**change))
+    with pytest.raises(ConfigError) as caught:
+        load_suite_file(path)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_matrix_is_entries_times_data_sets_times_seeds(tmp_path):
+    path = tmp_path / "mini.toml"
+    write_toml(path, mini_suite(datasets=["ring8", "grid25"], entries=[
+        {"gan": "gan"}, {"gan": "pacgan", "label": "Pac2", "run": {"gan_options": {"pack": 2}, "batch_size": 8}}]))
+    suite = load_suite_file(path)
+    jobs = plan_jobs(suite, "quick", get_zoo(), out=tmp_path / "out")
+    assert [(j.label, j.dataset, j.seed) for j in jobs] == [
+        ("gan", "ring8", 0), ("gan", "ring8", 1), ("gan", "grid25", 0), ("gan", "grid25", 1),
+        ("Pac2", "ring8", 0), ("Pac2", "ring8", 1), ("Pac2", "grid25", 0), ("Pac2", "grid25", 1)]
+    pac = jobs[-1].config
+    assert pac.gan_options == {"pack": 2} and pac.batch_size == 8 and pac.steps == 10 and pac.log_every == 5
+    assert jobs[0].config.batch_size == 16  # the suite's table, where the entry sets nothing
+    assert jobs[-1].run_dir == tmp_path / "out" / "Pac2-nonsaturating-grid25-seed1"
+    narrowed = plan_jobs(suite, "quick", get_zoo(), out=tmp_path, gans="pac*", seeds=1, steps=3)
+    assert [(j.label, j.config.steps) for j in narrowed] == [("Pac2", 3), ("Pac2", 3)]
+    assert default_out(suite, "quick", None) == Path("runs/bench/mini/quick")
+    assert default_out(suite, "quick", 3) == Path("runs/bench/mini/quick-steps3")  # never continues a budget's runs
+
+
+def test_a_pattern_entry_leaves_out_gans_that_do_not_fit_the_data(tmp_path, capsys):
+    suite = find_suite("toy", get_zoo())
+    jobs = plan_jobs(suite, "quick", get_zoo(), out=tmp_path, gans="*gan")
+    gans = {j.gan for j in jobs}
+    assert {"gan", "wgan", "pacgan"} <= gans and "dcgan" not in gans
+    assert re.search(r"not on ring8 \(no network for its shape \(2,\)\): .*dcgan", capsys.readouterr().out)
+
+
+def test_a_suite_naming_an_uninstalled_gan_gets_close_matches(tmp_path):
+    path = tmp_path / "mini.toml"
+    write_toml(path, mini_suite(entries=[{"gan": "wgna"}]))
+    with pytest.raises(UnknownNameError, match="unknown GAN 'wgna'; did you mean 'wgan'"):
+        plan_jobs(load_suite_file(path), "quick", get_zoo(), out=tmp_path)
+
+
+PLUGIN_SUITES = '''
+from pathlib import Path
+from ganzoo import SuiteSpec, hookimpl
+ganzoo_plugin_api = "2.0"
+HERE = Path(__file__).parent
+
+@hookimpl
+def register_suites(register):
+    register(SuiteSpec("mini", HERE / "mini.toml"))
+    register(SuiteSpec("misnamed", HERE / "mini.toml"))
+    register(SuiteSpec("broken", HERE / "broken.toml"))
+'''
+
+
+def test_a_plugin_contributes_suites_and_list_shows_budgets_costs_and_broken_files(make_distribution, capsys):
+    site = make_distribution("ganzoo-suites", "1.0", "ganzoo_suites", PLUGIN_SUITES)
+    suite = mini_suite()
+    suite["budgets"]["quick"]["minutes_per_run"] = 1.5
+    write_toml(site / "mini.toml", suite)
+    (site / "broken.toml").write_text('name = "broken"\ntitle = [\n')
+    zoo = get_zoo()
+    assert zoo.suites.source("mini").distribution == "ganzoo-suites"
+    assert find_suite("mini", zoo).title == "Mini"
+    with pytest.raises(ConfigError, match="registered as suite 'misnamed' .* but its file says name = 'mini'"):
+        find_suite("misnamed", zoo)
+    assert main(["bench", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "mini: Mini, from ganzoo-suites 1.0" in out
+    assert "--budget quick: 2 runs of 10 steps (2 seeds), not comparable; about 3 min" in out
+    assert re.search(r"broken +\(from .*ganzoo-suites.*\): broken: .*malformed TOML", out)
+    assert re.search(r"toy-pacgan: PacGAN Table 1.*\n.*--budget paper: 80 runs of 400,000 steps \(10 seeds\), the "
+                     r"published protocol", out)
+    assert "toy: Toy 2D mode coverage" in out and "--budget quick: up to " in out
