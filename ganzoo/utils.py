@@ -18,6 +18,14 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "ganzoo").expanduser()
 
 
+def write_text_whole(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all: beside it under this process's own name first, then renamed over it,
+    so that two processes writing the same file, or a crash, never leave a half-written one."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
 def replace_durably(partial: Path, path: Path) -> None:
     """Move a fully written ``partial`` over ``path``: its bytes reach the disk before the rename, and the rename
     before this returns, so a power cut leaves the old file or the new one, never a torn one."""

@@ -82,7 +82,7 @@ def mini_suite(**changes) -> dict:
     """A suite of the 'gan' GAN on ring8: small enough to run in a test."""
     suite = {
         "name": "mini", "title": "Mini", "description": "a test suite", "metric": "toy-modes", "datasets": ["ring8"],
-        "run": {"batch_size": 16, "log_every": 5, "checkpoint_every": 5, "sample_every": 0, "eval_every": 0},
+        "run": {"batch_size": 16, "log_every": 5, "checkpoint_every": 5, "sample_every": 0},
         "entries": [{"gan": "gan"}],
         "budgets": {"quick": {"steps": 10, "seeds": 2, "comparable": False, "description": "10 steps"}},
         "columns": [{"key": "modes", "label": "modes", "better": "higher", "format": ".1f"},

@@ -30,7 +30,9 @@ QUOTED = {"entry": "gan", "dataset": "ring8", "source": "Somebody et al. 2099, T
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("bench")
-    write_toml(folder / "mini.toml", mini_suite(published=[QUOTED]))
+    suite = mini_suite(published=[QUOTED], bibtex="@article{somebody2099, year = {2099}}")
+    suite["budgets"]["paper"] = {"steps": 400, "seeds": 5, "comparable": True, "description": "the paper's"}
+    write_toml(folder / "mini.toml", suite)
     run_bench(Zoo(), BenchRequest(suite=str(folder / "mini.toml"), out=folder / "out", device="cpu", progress=False))
     return folder / "out"
 
@@ -116,3 +118,54 @@ def test_chromium_shows_the_table_not_only_parses_the_page(results, tmp_path):
 def test_a_leaderboard_of_nothing_is_refused(tmp_path):
     with pytest.raises(Exception, match="is not a suite's results folder"):
         write_leaderboard([tmp_path], tmp_path / "board")
+
+
+def test_cite_prints_the_result_ganzoo_and_the_papers_it_rests_on(results, capsys):
+    assert main(["cite", str(results / "gan-nonsaturating-ring8-seed1")]) == 0
+    out = capsys.readouterr().out
+    board = json.loads((results / "leaderboard" / "leaderboard.json").read_text())
+    modes = board["tables"][0]["rows"][0]["values"]["modes"]
+    assert "@misc{ganzoo:mini:quick:gan:nonsaturating:ring8," in out
+    assert f"modes {modes['mean']:.1f} ± {modes['sd']:.1f} (95 % interval {modes['ci95'][0]:.1f}" in out
+    assert "over 2 training seeds (0 diverged), 10 steps each" in out and "NOT comparable" in out
+    assert "@software{ganzoo," in out and "@article{somebody2099, year = {2099}}" in out
+    assert "Goodfellow" in out  # the GAN's and the objective's papers, from their plugins
+
+
+def test_reproduce_reruns_a_record_and_says_whether_it_falls_inside(results, tmp_path, capsys):
+    run = results / "gan-nonsaturating-ring8-seed0"
+    assert main(["reproduce", str(run), "--out", str(tmp_path / "again")]) == 0
+    out = capsys.readouterr().out
+    assert "modes: " in out and "over 2 seeds: inside (seed 0 gave" in out and "the same)" in out
+    # a record whose seeds all lie far above what the rerun gives: the new figure falls outside
+    moved = tmp_path / "moved"
+    shutil.copytree(results, moved)
+    records = rundir.read_jsonl(moved / "results.jsonl")
+    for shift, record in enumerate(records):
+        record["metrics"]["modes"] += 50 + shift
+    (moved / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert main(["reproduce", str(moved / run.name), "--out", str(tmp_path / "again")]) == 1
+    assert "over 2 seeds: OUTSIDE" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["cite", "reproduce"])
+def test_an_entry_outside_a_results_folder_is_one_line(tmp_path, capsys, command):
+    assert main([command, str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a run of a suite's results folder" in err and err.count("\n") == 1
+
+
+def test_conditional_and_unconditional_tables_stand_apart(results, tmp_path):
+    """Records of one suite with and without class conditioning: two tables, under their own headings."""
+    folder = tmp_path / "both"
+    shutil.copytree(results, folder)
+    records = rundir.read_jsonl(folder / "results.jsonl")
+    records[1]["conditional"] = True
+    (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    page = write_leaderboard([folder], tmp_path / "board").read_text()
+    board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
+    assert [t["conditional"] for t in board["tables"]] == [False, True]
+    assert [len(t["rows"][0]["runs"]) for t in board["tables"]] == [1, 1]
+    unconditional, conditional = page.index("<h2>Unconditional generation"), page.index("<h2>Class-conditional")
+    assert unconditional < page.index("(unconditional, not comparable") < conditional
+    assert page.index("(class-conditional, not comparable") > conditional

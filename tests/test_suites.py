@@ -13,7 +13,7 @@ from ganzoo.bench.matrix import default_out, find_suite, plan_jobs
 from ganzoo.bench.shipped import shipped_suites
 from ganzoo.bench.suite import load_suite_file
 from ganzoo.cli import main
-from ganzoo.errors import ConfigError, UnknownNameError
+from ganzoo.errors import ConfigError, GanzooError, UnknownNameError
 from ganzoo.registry.discovery import get_zoo
 
 if sys.version_info >= (3, 11):
@@ -51,9 +51,11 @@ def test_the_wheel_lists_every_package_of_ganzoo():
     ({"entries": [{"gan": "gan", "label": "a b"}]}, "must be letters, digits, '-' or '_'"),
     ({"columns": [{"key": "modes", "label": "m", "better": "up"}]}, "columns.0.better: Input should be 'higher'"),
     ({"columns": [{"key": "modes", "label": "m", "better": "higher", "format": "zz"}]}, "must be a Python format spec"),
+    ({"published": [{"entry": "gan", "dataset": "ring8", "source": "x", "pm_means": "sd", "values": {}}]},
+     "published row for 'gan' names budget 'paper', not one of the suite's (quick)"),
     ({"published": [{"entry": "wgan", "dataset": "ring8", "source": "x", "pm_means": "sd", "values": {}}]},
      "published row names entry 'wgan', which is not one of gan"),
-    ({"published": [{"entry": "gan", "dataset": "ring8", "source": "x", "pm_means": "sd",
+    ({"published": [{"entry": "gan", "dataset": "ring8", "source": "x", "pm_means": "sd", "budget": "quick",
                      "values": {"fid": {"mean": 1.0}}}]}, "has values for fid, which are not column keys"),
     ({"colums": []}, "unknown key 'colums' (did you mean 'columns'?)"),
     ({"name": "a/b"}, "name: Value error, must be at most 64 letters"),
@@ -81,6 +83,9 @@ def test_the_matrix_is_entries_times_data_sets_times_seeds(tmp_path):
     assert jobs[-1].run_dir == tmp_path / "out" / "Pac2-nonsaturating-grid25-seed1"
     narrowed = plan_jobs(suite, "quick", get_zoo(), out=tmp_path, gans="pac*", seeds=1, steps=3)
     assert [(j.label, j.config.steps) for j in narrowed] == [("Pac2", 3), ("Pac2", 3)]
+    assert {j.label for j in plan_jobs(suite, "quick", get_zoo(), out=tmp_path, entries="Pac*")} == {"Pac2"}
+    with pytest.raises(GanzooError, match=r"no run with --gans '\*' and --entries 'X\*' \(its entries: gan, Pac2\)"):
+        plan_jobs(suite, "quick", get_zoo(), out=tmp_path, entries="X*")
     assert default_out(suite, "quick", None) == Path("runs/bench/mini/quick")
     assert default_out(suite, "quick", 3) == Path("runs/bench/mini/quick-steps3")  # never continues a budget's runs
 
@@ -103,7 +108,7 @@ def test_a_suite_naming_an_uninstalled_gan_gets_close_matches(tmp_path):
 PLUGIN_SUITES = '''
 from pathlib import Path
 from ganzoo import SuiteSpec, hookimpl
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.1"
 HERE = Path(__file__).parent
 
 @hookimpl
@@ -133,3 +138,24 @@ def test_a_plugin_contributes_suites_and_list_shows_budgets_costs_and_broken_fil
     assert re.search(r"toy-pacgan: PacGAN Table 1.*\n.*--budget paper: 80 runs of 400,000 steps \(10 seeds\), the "
                      r"published protocol", out)
     assert "toy: Toy 2D mode coverage" in out and "--budget quick: up to " in out
+
+
+def test_budgets_set_steps_per_entry_and_published_rows_per_budget(tmp_path):
+    path = tmp_path / "mini.toml"
+    write_toml(path, mini_suite(
+        entries=[{"gan": "gan"}, {"gan": "wgan", "label": "W", "run": {"d_steps": 5}}],
+        budgets={"quick": {"steps": 10, "entry_steps": {"W": 2}, "seeds": 1, "comparable": False,
+                           "description": "x"},
+                 "other": {"steps": 20, "seeds": 1, "comparable": True, "description": "y"}},
+        published=[{"entry": "W", "dataset": "ring8", "source": "S1", "pm_means": "sd", "budget": "other",
+                    "values": {"modes": {"mean": 1.0}}}]))
+    suite = load_suite_file(path)
+    jobs = plan_jobs(suite, "quick", get_zoo(), out=tmp_path)
+    assert [(j.label, j.config.steps, j.config.eval_every) for j in jobs] == [("gan", 10, 10), ("W", 2, 2)]
+    from ganzoo.bench.table import published_for
+    assert [p[0] for p in published_for(suite, "other", "W", "ring8")] == ["S1"]
+    assert published_for(suite, "quick", "W", "ring8") == []  # measured under 'other', not the paper's
+    write_toml(path, {**mini_suite(), "budgets": {"quick": {"steps": 1, "seeds": 1, "comparable": False,
+                                                            "description": "x", "entry_steps": {"nobody": 3}}}})
+    with pytest.raises(ConfigError, match="budgets.quick.entry_steps names nobody, not entries of the suite"):
+        load_suite_file(path)

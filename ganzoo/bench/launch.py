@@ -16,9 +16,6 @@ from ganzoo.bench.matrix import Job
 from ganzoo.bench.suite import Resources
 from ganzoo.errors import GanzooError, TrainingDiverged, one_line
 
-LAUNCHERS = ("local", "slurm")
-SUBMITIT_CLUSTERS = ("slurm", "local", "debug")  # local and debug: submitit's executors for trying it out
-
 
 def train_job(raw: dict[str, Any], progress: bool = True, threads: int | None = None) -> str | None:
     """Train (or finish, or reuse) one run; a run that diverges is recorded in its folder and is not a failure.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ganzoo.bench.suite import Budget, Entry, Suite, _is_pattern, load_suite_file
+from ganzoo.bench.suite import SUITE_KEYS, Budget, Entry, Suite, is_pattern, load_suite_file
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.training.config import RunConfig, deep_merge, resolve_config
@@ -47,33 +49,64 @@ def find_suite(name_or_path: str, zoo: Zoo) -> Suite:
     return suite
 
 
-def default_out(suite: Suite, budget: str, steps: int | None) -> Path:
-    """``runs/bench/<suite>/<budget>``; other step counts get their own folder, so that a budget's runs are
-    never continued past it."""
-    return Path("runs") / "bench" / suite.name / (budget if steps is None else f"{budget}-steps{steps}")
+# --set keys that leave a run's protocol as it was: where the data is, and how often a run writes
+PROTOCOL_NEUTRAL = {"dataset_options.root", "dataset_options.download", "dataset_options.in_memory", "log_every",
+                    "sample_every", "checkpoint_every"}
+
+
+def flat_keys(table: dict[str, object], prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            keys += flat_keys(value, f"{prefix}{key}.")
+        else:
+            keys.append(f"{prefix}{key}")
+    return keys
+
+
+def default_out(suite: Suite, budget: str, steps: int | None = None, overrides: dict[str, Any] | None = None) -> Path:
+    """``runs/bench/<suite>/<budget>``; other step counts and settings get their own folder, so that a budget's
+    runs are never continued past it nor mixed with runs of other settings."""
+    name = budget if steps is None else f"{budget}-steps{steps}"
+    if set(flat_keys(overrides or {})) - PROTOCOL_NEUTRAL:
+        name += "-set" + hashlib.sha256(json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]
+    return Path("runs") / "bench" / suite.name / name
 
 
 def plan_jobs(suite: Suite, budget_name: str, zoo: Zoo, *, out: Path, device: str = "auto", seeds: int | None = None,
-              steps: int | None = None, gans: str = "*", objectives: str | None = None) -> list[Job]:
+              steps: int | None = None, gans: str = "*", objectives: str | None = None,
+              overrides: dict[str, Any] | None = None, entries: str = "*") -> list[Job]:
     """Every run of ``suite`` at ``budget_name``, its config resolved (so every name and setting is checked before
     anything trains). ``seeds``/``steps`` override the budget's; ``gans`` and ``objectives`` are fnmatch patterns
-    that narrow the GANs and replace each entry's objective with every matching one."""
+    that narrow the GANs and replace each entry's objective with every matching one; ``entries`` narrows the
+    entries by label; ``overrides`` (``--set``) go into every run's config last."""
+    overrides = overrides or {}
+    taken = sorted(set(overrides) & SUITE_KEYS)
+    if taken:
+        raise ConfigError(f"--set {', '.join(taken)}: the suite sets that for each run (use --steps, --seeds, "
+                          f"--device or --out)")
     budget = suite.budget(budget_name)
     jobs = []
     for entry in suite.entries:
         for dataset in suite.datasets:
             for gan in _entry_gans(entry, dataset, zoo, gans, _run_table(suite, budget, entry)):
+                if not fnmatch.fnmatchcase(entry.label or gan, entries):
+                    continue
                 for objective in _objectives(entry, gan, zoo, objectives):
                     for seed in range(budget.seeds if seeds is None else seeds):
-                        label = entry.label or gan
-                        raw = {**_run_table(suite, budget, entry), "gan": gan, "objective": objective,
-                               "dataset": dataset, "seed": seed, "steps": budget.steps if steps is None else steps,
+                        label = entry.label or gan  # a row's name: an entry's label, or its GAN's
+                        run_steps = budget.entry_steps.get(label, budget.steps) if steps is None else steps
+                        raw = {**deep_merge(_run_table(suite, budget, entry), overrides), "gan": gan,
+                               "objective": objective, "dataset": dataset, "seed": seed,
+                               "steps": run_steps, "eval_every": run_steps,  # one evaluation, at the end
                                "device": device, "out_dir": str(out / f"{label}-{objective}-{dataset}-seed{seed}")}
                         config = resolve_config(raw, zoo, f"suite '{suite.name}', {label} on {dataset}")
                         jobs.append(Job(label, gan, objective, dataset, seed, raw, config))
     if not jobs:
-        raise GanzooError(f"suite '{suite.name}' has no run with --gans '{gans}'"
-                          + (f" and --objectives '{objectives}'" if objectives else ""))
+        chosen = [f"--gans '{gans}'"] + ([f"--objectives '{objectives}'"] if objectives else []) + (
+            [f"--entries '{entries}'"] if entries != "*" else [])
+        raise GanzooError(f"suite '{suite.name}' has no run with {' and '.join(chosen)} (its entries: "
+                          f"{', '.join(e.label or e.gan for e in suite.entries)})")
     return jobs
 
 
@@ -84,7 +117,7 @@ def _run_table(suite: Suite, budget: Budget, entry: Entry) -> dict[str, Any]:
 def _entry_gans(entry: Entry, dataset: str, zoo: Zoo, pattern: str, run: dict[str, Any]) -> list[str]:
     """The GANs an entry names, narrowed by ``pattern``. A pattern entry keeps only GANs that build for the data set
     (``GanSpec.serves``) and says which it leaves out; a named GAN must be installed."""
-    if not _is_pattern(entry.gan):
+    if not is_pattern(entry.gan):
         zoo.gans.get(entry.gan)  # an unknown name stops here, with close matches
         return [entry.gan] if fnmatch.fnmatchcase(entry.gan, pattern) else []
     names = [name for name in zoo.gans.names(entry.gan) if fnmatch.fnmatchcase(name, pattern)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from ganzoo.bench.matrix import Job
 from ganzoo.bench.suite import Suite
 from ganzoo.errors import GanzooError
 from ganzoo.training import rundir
+from ganzoo.utils import write_text_whole
 
 RESULTS = "results.jsonl"
 SUITE_FILE = "suite.json"
@@ -85,15 +85,9 @@ def write_results(out: Path, suite: Suite, records: list[dict[str, Any]]) -> Pat
     """``results.jsonl`` (one record per run) and ``suite.json`` (the suite as run), each replaced whole: two
     benches that share the folder write the same content, and neither leaves a half-written file."""
     out.mkdir(parents=True, exist_ok=True)
-    _replace(out / SUITE_FILE, json.dumps(suite.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
-    _replace(out / RESULTS, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    write_text_whole(out / SUITE_FILE, json.dumps(suite.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
+    write_text_whole(out / RESULTS, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
     return out / RESULTS
-
-
-def _replace(path: Path, text: str) -> None:
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 def read_results(folder: Path) -> tuple[Suite, list[dict[str, Any]]]:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ganzoo.bench import launch
-from ganzoo.bench.matrix import Job, default_out, find_suite, plan_jobs
+from ganzoo.bench.matrix import PROTOCOL_NEUTRAL, Job, default_out, find_suite, flat_keys, plan_jobs
 from ganzoo.bench.records import collect, finished, write_results
-from ganzoo.bench.suite import PAPER, Resources, Suite, _is_pattern
+from ganzoo.bench.suite import PAPER, Resources, Suite, is_pattern
 from ganzoo.bench.table import summarize, text_table
 from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import Zoo
+from ganzoo.training.config import parse_overrides
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class BenchRequest:
     seeds: int | None = None
     steps: int | None = None
     gans: str = "*"
+    entries: str = "*"
     objectives: str | None = None
     out: Path | None = None
     device: str = "auto"
@@ -32,17 +35,21 @@ class BenchRequest:
     cluster: str = "slurm"
     resources: dict[str, object] | None = None
     progress: bool = True
+    overrides: tuple[str, ...] = ()
 
 
 def run_bench(zoo: Zoo, request: BenchRequest) -> int:
     suite = find_suite(request.suite, zoo)
     budget = suite.budget(request.budget)
-    out = request.out or default_out(suite, request.budget, request.steps)
+    overrides = parse_overrides(request.overrides)
+    out = request.out or default_out(suite, request.budget, request.steps, overrides)
     jobs = plan_jobs(suite, request.budget, zoo, out=out, device=request.device, seeds=request.seeds,
-                     steps=request.steps, gans=request.gans, objectives=request.objectives)
-    comparable = budget.comparable and request.steps is None and request.seeds in (None, budget.seeds)
-    changed = "" if (request.steps, request.seeds) == (None, None) else (
-        f"; here {jobs[0].config.steps:,} steps and {request.seeds or budget.seeds} seeds, set on the command line")
+                     steps=request.steps, gans=request.gans, objectives=request.objectives, overrides=overrides,
+                     entries=request.entries)
+    comparable = (budget.comparable and request.steps is None and request.seeds in (None, budget.seeds)
+                  and set(flat_keys(overrides)) <= PROTOCOL_NEUTRAL)
+    changed = "" if (request.steps, request.seeds, overrides) == (None, None, {}) else (
+        f"; changed on the command line: {', '.join(_changes(request, overrides))}")
     print(f"suite {suite.name}, budget {request.budget} ({budget.description}{changed})"
           + ("" if comparable else ": NOT comparable with published figures"), flush=True)
     pending = [(number, job) for number, job in enumerate(jobs, start=1) if not finished(job, suite)]
@@ -53,18 +60,28 @@ def run_bench(zoo: Zoo, request: BenchRequest) -> int:
         raise GanzooError(f"{len(failures)} of {len(jobs)} runs failed (rerun to retry them): {failures[0]}"
                           + (f"; and {len(failures) - 1} more above" if len(failures) > 1 else ""))
     records = [collect(job, suite, request.budget, comparable) for job in jobs]
-    results = write_results(out, suite, records)
-    print()
-    print(text_table(suite, summarize(suite, records)))
-    if any(len(row.records) > 1 for row in summarize(suite, records)):
-        print("cells: mean ± standard deviation [95 % interval for the mean, Student's t] and the best run, over "
-              "the seeds that did not diverge (as Lucic et al. 2018 recommend)")
-    print(f"\n{len(records)} runs of {jobs[0].config.steps} steps; records in {results}")
+    _report(suite, request.budget, records, write_results(out, suite, records))
     from ganzoo.leaderboard.write import write_leaderboard
 
-    page = write_leaderboard([out], out / "leaderboard")
-    print(f"leaderboard written to {page}")
+    print(f"leaderboard written to {write_leaderboard([out], out / 'leaderboard')}")
     return 0
+
+
+def _report(suite: Suite, budget: str, records: list[dict[str, Any]], results: Path) -> None:
+    rows = summarize(suite, records)
+    print()
+    print(text_table(suite, budget, rows))
+    if any(len(row.records) > 1 for row in rows):
+        print("cells: mean ± standard deviation [95 % interval for the mean, Student's t] and the best run, over "
+              "the seeds that did not diverge (as Lucic et al. 2018 recommend)")
+    steps = sorted({r["steps"] for r in records})
+    print(f"\n{len(records)} runs of {' or '.join(f'{s:,}' for s in steps)} steps; records in {results}")
+
+
+def _changes(request: BenchRequest, overrides: dict[str, object]) -> list[str]:
+    changes = [f"{request.steps:,} steps"] if request.steps is not None else []
+    changes += [f"{request.seeds} seeds"] if request.seeds is not None else []
+    return changes + [f"--set {key}" for key in flat_keys(overrides)]
 
 
 def _launch(jobs: list[tuple[int, Job]], total: int, suite: Suite, request: BenchRequest, out: Path) -> list[str]:
@@ -96,7 +113,9 @@ def list_suites(zoo: Zoo) -> str:
             machine = suite.cost_basis or "the reference machine"
             cost = ("cost not measured" if budget.minutes_per_run is None else
                     f"about {_duration(runs * budget.minutes_per_run)} on {machine}")
-            lines.append(f"  --budget {budget_name}: {'' if exact else 'up to '}{runs} runs of {budget.steps:,} steps "
+            counts = sorted({budget.steps, *budget.entry_steps.values()})
+            steps = f"{counts[0]:,}" + (f" to {counts[-1]:,}" if len(counts) > 1 else "")
+            lines.append(f"  --budget {budget_name}: {'' if exact else 'up to '}{runs} runs of {steps} steps "
                          f"({budget.seeds} seed{'s' if budget.seeds > 1 else ''}), {tag}; {cost}")
     return "\n".join(lines) if lines else "no suites registered"
 
@@ -104,9 +123,9 @@ def list_suites(zoo: Zoo) -> str:
 def _run_count(suite: Suite, seeds: int, zoo: Zoo) -> tuple[int, bool]:
     """How many runs a budget makes, without building anything: exact unless an entry is a pattern (whose GANs
     that do not fit a data set are left out when the suite runs)."""
-    per_dataset = sum((len(zoo.gans.names(e.gan)) if _is_pattern(e.gan) else 1)
+    per_dataset = sum((len(zoo.gans.names(e.gan)) if is_pattern(e.gan) else 1)
                       * (len(zoo.objectives.names(e.objective)) if e.objective else 1) for e in suite.entries)
-    exact = not any(_is_pattern(e.gan) or (e.objective and _is_pattern(e.objective)) for e in suite.entries)
+    exact = not any(is_pattern(e.gan) or (e.objective and is_pattern(e.objective)) for e in suite.entries)
     return per_dataset * len(suite.datasets) * seeds, exact
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -19,7 +19,7 @@ from ganzoo.errors import ConfigError
 from ganzoo.training.config import MAX_STEPS, StrictModel, read_toml, validate
 
 # Run-config keys a suite sets itself, for every run: in a suite's [run] tables they would be overridden silently.
-SUITE_KEYS = frozenset({"gan", "objective", "dataset", "seed", "steps", "out_dir", "device"})
+SUITE_KEYS = frozenset({"gan", "objective", "dataset", "seed", "steps", "out_dir", "device", "eval_every"})
 MAX_SEEDS = 1000
 QUICK, PAPER = "quick", "paper"
 
@@ -73,7 +73,7 @@ class Entry(StrictModel):
 
     @model_validator(mode="after")
     def _pattern_has_no_label(self) -> Entry:
-        if self.label is not None and _is_pattern(self.gan):
+        if self.label is not None and is_pattern(self.gan):
             raise ValueError(f"a label names one GAN's row, but gan = '{self.gan}' is a pattern; drop the label")
         return self
 
@@ -82,6 +82,9 @@ class Budget(StrictModel):
     """How long each run trains, over how many seeds, and whether its figures compare with the published ones."""
 
     steps: int = Field(gt=0, le=MAX_STEPS, description="generator steps per run")
+    entry_steps: dict[str, Annotated[int, Field(gt=0, le=MAX_STEPS)]] = Field(default_factory=dict, description=(
+        "generator steps of some entries, by label, where the protocol fixes discriminator steps (say, a critic "
+        "taking 5 steps per generator step trains 1/5 as many generator steps)"))
     seeds: int = Field(gt=0, le=MAX_SEEDS, description="training seeds 0 .. seeds-1 per entry and data set")
     comparable: bool = Field(description="true only if this is exactly the published protocol")
     description: str = Field(description="what the budget is, in words (e.g. '400 epochs of 100,000 samples')")
@@ -104,6 +107,8 @@ class PublishedRow(StrictModel):
 
     entry: str = Field(description="the label of the suite's entry it compares with")
     dataset: str
+    budget: str = Field(PAPER, description="the budget whose protocol it was measured with (shown in that "
+                                           "budget's tables, and a paper row in tables of budgets not comparable)")
     source: str = Field(description="where it is printed, e.g. 'Lin et al. 2018, Table 1'")
     pm_means: str = Field(description="what the ± is, e.g. 'standard deviation over 10 runs'")
     values: dict[str, Published] = Field(description="by column key")
@@ -160,6 +165,11 @@ class Suite(StrictModel):
         twice = sorted({label for label in labels if labels.count(label) > 1})
         if twice:
             raise ValueError(f"entries named twice: {', '.join(twice)}; give each a distinct label")
+        for name, budget in self.budgets.items():
+            stray = sorted(set(budget.entry_steps) - set(labels))
+            if stray:
+                raise ValueError(f"budgets.{name}.entry_steps names {', '.join(stray)}, not entries of the suite "
+                                 f"({', '.join(labels)})")
         keys = {column.key for column in self.columns}
         for row in self.published:
             if row.entry not in labels:
@@ -167,6 +177,9 @@ class Suite(StrictModel):
             if row.dataset not in self.datasets:
                 raise ValueError(f"published row for '{row.entry}' names dataset '{row.dataset}', not one of "
                                  f"the suite's ({', '.join(self.datasets)})")
+            if row.budget not in self.budgets:
+                raise ValueError(f"published row for '{row.entry}' names budget '{row.budget}', not one of the "
+                                 f"suite's ({', '.join(self.budgets)})")
             stray = sorted(set(row.values) - keys)
             if stray:
                 raise ValueError(f"published row for '{row.entry}' on {row.dataset} has values for "
@@ -183,7 +196,7 @@ class Suite(StrictModel):
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
-def _is_pattern(name: str) -> bool:
+def is_pattern(name: str) -> bool:
     return any(char in name for char in "*?[")
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ganzoo.bench.seeds import OverSeeds, over_seeds
-from ganzoo.bench.suite import Column, Published, Suite
+from ganzoo.bench.suite import PAPER, Column, Published, Suite
 
 
 @dataclass
@@ -48,9 +48,13 @@ def summarize(suite: Suite, records: list[dict[str, Any]]) -> list[Row]:
     return list(rows.values())
 
 
-def published_for(suite: Suite, entry: str, dataset: str) -> list[tuple[str, str, dict[str, Published]]]:
-    """(source, what the ± is, values) of each published row quoted for an entry on a data set."""
-    return [(p.source, p.pm_means, p.values) for p in suite.published if p.entry == entry and p.dataset == dataset]
+def published_for(suite: Suite, budget: str, entry: str, dataset: str) -> list[tuple[str, str, dict[str, Published]]]:
+    """(source, what the ± is, values) of each published row quoted for an entry on a data set at a budget: those
+    measured with its protocol, and for a budget that is not comparable, those of the paper's."""
+    planned = suite.budgets.get(budget)
+    shown = {budget} | ({PAPER} if planned is None or not planned.comparable else set())
+    return [(p.source, p.pm_means, p.values) for p in suite.published
+            if p.entry == entry and p.dataset == dataset and p.budget in shown]
 
 
 def cell(value: OverSeeds | None, column: Column) -> str:
@@ -73,7 +77,7 @@ def published_cell(value: Published | None, column: Column) -> str:
     return format(value.mean, column.format) + ("" if value.pm is None else f" ± {value.pm:{column.format}}")
 
 
-def text_table(suite: Suite, rows: list[Row]) -> str:
+def text_table(suite: Suite, budget: str, rows: list[Row]) -> str:
     """The rows, and under each the published rows it is compared with, as aligned plain text."""
     header = ["entry", "objective", "dataset", "seeds", *(c.label for c in suite.columns)]
     body = []
@@ -81,7 +85,7 @@ def text_table(suite: Suite, rows: list[Row]) -> str:
         seeds = str(len(row.records)) + (f" ({row.diverged} diverged)" if row.diverged else "")
         cells = [cell(row.values[c.key], c) for c in suite.columns]
         body.append([row.entry, row.objective, row.dataset, seeds, *cells])
-        for source, _, values in published_for(suite, row.entry, row.dataset):
+        for source, _, values in published_for(suite, budget, row.entry, row.dataset):
             body.append([f"  quoted: {source}", "", "", "",
                          *(published_cell(values.get(c.key), c) for c in suite.columns)])
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]

@@ -216,9 +216,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.workers > 1 and args.launcher != "local":
         raise GanzooError("--workers is for --launcher local; a cluster runs each job on its own")
     return run_bench(get_zoo(), BenchRequest(
-        suite=args.suite, budget=args.budget, seeds=args.seeds, steps=args.steps, gans=args.gans,
+        suite=args.suite, budget=args.budget, seeds=args.seeds, steps=args.steps, gans=args.gans, entries=args.entries,
         objectives=args.objectives, out=args.out, device=args.device, launcher=args.launcher, workers=args.workers,
-        cluster=args.cluster, resources=resources))
+        cluster=args.cluster, resources=resources, overrides=tuple(args.overrides)))
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -227,6 +227,21 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     page = write_leaderboard(args.results, args.out)
     print(f"leaderboard written to {page} (and leaderboard.json, .csv, .md beside it)")
     return 0
+
+
+def cmd_cite(args: argparse.Namespace) -> int:
+    from ganzoo.bench.cite import cite, find_entry
+
+    print(cite(find_entry(args.entry), get_zoo()))
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from ganzoo.bench.cite import find_entry, reproduce
+
+    inside, report = reproduce(find_entry(args.entry), get_zoo(), out=args.out, device=args.device)
+    print(report)
+    return 0 if inside else 1
 
 
 # -- helpers -----------------------------------------------------------------

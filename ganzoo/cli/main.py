@@ -117,8 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=positive, default=None, help="generator steps per run (default: the budget's)")
     p.add_argument("--seeds", type=bounded(1, 1000), default=None, help="training seeds (default: the budget's)")
     p.add_argument("--gans", default="*", help="fnmatch pattern: only the suite's GANs that match (default '*')")
+    p.add_argument("--entries", default="*", help="fnmatch pattern: only the suite's entries whose label matches, "
+                                                  "e.g. 'PacGAN*' (default '*')")
     p.add_argument("--objectives", default=None, metavar="PATTERN",
                    help="pair each GAN with every objective matching PATTERN (default: the suite's)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="a run-config value for every run, as 'ganzoo train --set' takes it, e.g. --set "
+                        "dataset_options.root=/data/cifar10 (the figures stay comparable only for where the data "
+                        "is and how often runs write)")
     p.add_argument("--out", type=Path, default=None, help="results folder (default runs/bench/<suite>/<budget>)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     p.add_argument("--launcher", choices=["local", "slurm"], default="local",
@@ -139,6 +145,21 @@ def build_parser() -> argparse.ArgumentParser:
                                    "written by 'ganzoo bench'.")
     p.add_argument("results", nargs="+", type=Path, metavar="RESULTS", help="results folders of 'ganzoo bench'")
     p.add_argument("--out", type=Path, default=Path("leaderboard"), help="where to write (default ./leaderboard)")
+
+    p = sub.add_parser("cite", help="print BibTeX for a benchmark result and the papers it rests on",
+                       description="Print BibTeX for the result an ENTRY belongs to (its figures over the seeds, "
+                                   "protocol and hashes), for ganzoo, for the paper whose protocol the suite "
+                                   "follows, and for the GAN's and objective's papers.")
+    p.add_argument("entry", type=Path, metavar="ENTRY", help="a run folder of a suite's results folder, e.g. "
+                                                            "runs/bench/toy/quick/gan-nonsaturating-ring8-seed0")
+
+    p = sub.add_parser("reproduce", help="rerun a benchmark result from its record and compare",
+                       description="Train ENTRY's run again from its recorded config alone (same seed) and say, "
+                                   "for each figure, whether the new one lies inside the recorded 95 %% interval "
+                                   "of its row (or equals a lone seed's). Exit status 1 if one does not.")
+    p.add_argument("entry", type=Path, metavar="ENTRY", help="a run folder of a suite's results folder")
+    p.add_argument("--out", type=Path, default=None, help="where the new run goes (default <ENTRY>-reproduced)")
+    p.add_argument("--device", default=None, help="train on another device than the record's (auto, cpu, cuda...)")
 
     p = sub.add_parser("train", help="train one run from a TOML config", description=TRAIN_HELP)
     p.add_argument("config", type=Path, metavar="CONFIG", help="a TOML run config, or a run directory")

@@ -58,7 +58,7 @@ def _tables(suite: Suite, records: list[dict[str, Any]], folder: Path) -> list[d
             "published": [{"entry": entry, "source": source, "pm_means": pm_means,
                            "values": {key: value.model_dump() for key, value in values.items()}}
                           for entry in dict.fromkeys(row.entry for row in rows)
-                          for source, pm_means, values in published_for(suite, entry, dataset)],
+                          for source, pm_means, values in published_for(suite, budget, entry, dataset)],
         })
     return tables
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,7 @@ from ganzoo.bench.seeds import OverSeeds
 from ganzoo.bench.suite import Column
 from ganzoo.bench.table import cell
 from ganzoo.leaderboard.board import build_board, protocol_text
-
-FILES = ("leaderboard.json", "leaderboard.csv", "leaderboard.md", "index.html")
+from ganzoo.utils import write_text_whole
 
 
 def write_leaderboard(folders: Iterable[Path], dest: Path) -> Path:
@@ -32,17 +30,11 @@ def write_leaderboard(folders: Iterable[Path], dest: Path) -> Path:
         seed_figure(table, path)
         table["figure"] = str(path.relative_to(dest))
         figures.append(path)
-    _write(dest / "leaderboard.json", json.dumps(board, indent=2, sort_keys=True) + "\n")
-    _write(dest / "leaderboard.csv", csv_text(board))
-    _write(dest / "leaderboard.md", markdown(board))
-    _write(dest / "index.html", html_page(board, dest))
+    write_text_whole(dest / "leaderboard.json", json.dumps(board, indent=2, sort_keys=True) + "\n")
+    write_text_whole(dest / "leaderboard.csv", csv_text(board))
+    write_text_whole(dest / "leaderboard.md", markdown(board))
+    write_text_whole(dest / "index.html", html_page(board, dest))
     return dest / "index.html"
-
-
-def _write(path: Path, text: str) -> None:
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 def _columns(table: dict[str, Any]) -> list[Column]:
