@@ -159,3 +159,18 @@ def test_budgets_set_steps_per_entry_and_published_rows_per_budget(tmp_path):
                                                             "description": "x", "entry_steps": {"nobody": 3}}}})
     with pytest.raises(ConfigError, match="budgets.quick.entry_steps names nobody, not entries of the suite"):
         load_suite_file(path)
+
+
+def test_a_finished_run_of_other_settings_is_refused_not_reported(tmp_path, capsys):
+    from ganzoo.bench.run import BenchRequest, run_bench
+    from ganzoo.errors import RunDirError
+
+    suite = mini_suite(budgets={"quick": {"steps": 4, "seeds": 1, "comparable": False, "description": "4 steps"}})
+    write_toml(tmp_path / "mini.toml", suite)
+    request = BenchRequest(suite=str(tmp_path / "mini.toml"), out=tmp_path / "out", device="cpu", progress=False)
+    assert run_bench(get_zoo(), request) == 0
+    suite["run"]["batch_size"] = 32  # the suite file changed since its runs finished
+    write_toml(tmp_path / "mini.toml", suite)
+    with pytest.raises(RunDirError, match=r"holds a finished run with other settings \(batch_size\) than suite "
+                                          r"'mini' asks now; give the suite another --out"):
+        run_bench(get_zoo(), request)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ganzoo.bench.matrix import Job
 from ganzoo.bench.suite import Suite
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, RunDirError
 from ganzoo.training import rundir
 from ganzoo.utils import write_text_whole
 
@@ -42,8 +42,18 @@ def diverged_at(job: Job) -> int | None:
 
 
 def finished(job: Job, suite: Suite) -> bool:
-    """Whether a run needs no more training: it was evaluated at its last step, or it diverged."""
-    return diverged_at(job) is not None or final_evaluation(job, suite.metric) is not None
+    """Whether a run needs no more training: it was evaluated at its last step, or it diverged. A finished run of
+    other settings (the suite file changed since) is refused rather than reported as the suite's."""
+    if diverged_at(job) is None and final_evaluation(job, suite.metric) is None:
+        return False
+    stored = rundir.read_json_object(job.run_dir / rundir.CONFIG)
+    differences = rundir.config_differences(stored, job.config)
+    if stored.get("metrics") != job.config.metrics.model_dump(mode="json"):
+        differences.append("metrics")
+    if differences:
+        raise RunDirError(f"{job.run_dir} holds a finished run with other settings ({', '.join(differences)}) than "
+                          f"suite '{suite.name}' asks now; give the suite another --out, or move that folder away")
+    return True
 
 
 def wall_seconds(stats: list[dict[str, Any]]) -> float:
