@@ -133,7 +133,7 @@ def test_a_plugin_contributes_suites_and_list_shows_budgets_costs_and_broken_fil
     assert main(["bench", "--list"]) == 0
     out = capsys.readouterr().out
     assert "mini: Mini, from ganzoo-suites 1.0" in out
-    assert "--budget quick: 2 runs of 10 steps (2 seeds), not comparable; about 3 min" in out
+    assert "--budget quick: 2 runs of 10 steps (2 seeds), no published figures to compare; about 3 min" in out
     assert re.search(r"broken +\(from .*ganzoo-suites.*\): broken: .*malformed TOML", out)
     assert re.search(r"toy-pacgan: PacGAN Table 1.*\n.*--budget paper: 80 runs of 400,000 steps \(10 seeds\), the "
                      r"published protocol", out)

@@ -65,6 +65,7 @@ def cite(entry: ResultEntry, zoo: Zoo) -> str:
     figures = "; ".join(f"{c.label} {_figure(row.values[c.key], c.format)}" for c in suite.columns)
     protocol = protocol_text(shared_protocol(row.records))
     year = time.strftime("%Y")
+    incomparable = not record["comparable"] and bool(suite.follows or suite.published)
     versions = record["provenance"].get("ganzoo", ganzoo.__version__)
     blocks = [
         f"@misc{{{_key('ganzoo', suite.name, record['budget'], row.entry, row.objective, row.dataset)},\n"
@@ -75,7 +76,7 @@ def cite(entry: ResultEntry, zoo: Zoo) -> str:
         f"  note = {{{figures}; over {len(row.records)} training seeds ({row.diverged} diverged), "
         f"{record['steps']:,} steps each; {suite.metric} protocol: {protocol}; suite sha256 "
         f"{record['suite_sha256'][:16]}, config sha256 {record['config_sha256'][:16]} (seed {record['seed']})"
-        f"{'' if record['comparable'] else '; NOT comparable with published figures'}}},\n"
+        f"{'; NOT comparable with published figures' if incomparable else ''}}},\n"
         f"  year = {{{year}}}\n}}",
         f"@software{{ganzoo,\n  title = {{ganzoo: a plugin-based GAN zoo}},\n  author = {{{{ganzoo contributors}}}},"
         f"\n  version = {{{versions}}},\n  note = {{the {DISTRIBUTION} distribution; CITATION.cff in its "

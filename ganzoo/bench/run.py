@@ -51,7 +51,8 @@ def run_bench(zoo: Zoo, request: BenchRequest) -> int:
     changed = "" if (request.steps, request.seeds, overrides) == (None, None, {}) else (
         f"; changed on the command line: {', '.join(_changes(request, overrides))}")
     print(f"suite {suite.name}, budget {request.budget} ({budget.description}{changed})"
-          + ("" if comparable else ": NOT comparable with published figures"), flush=True)
+          + (": NOT comparable with published figures" if not comparable and (suite.follows or suite.published)
+             else ""), flush=True)
     pending = [(number, job) for number, job in enumerate(jobs, start=1) if not finished(job, suite)]
     if len(pending) < len(jobs):
         print(f"{len(jobs) - len(pending)} of {len(jobs)} runs already finished in {out}: reused", flush=True)
@@ -108,8 +109,9 @@ def list_suites(zoo: Zoo) -> str:
         lines.append(f"{name}: {suite.title}{follows}, from {zoo.suites.source(name)}")
         for budget_name, budget in suite.budgets.items():
             runs, exact = _run_count(suite, budget.seeds, zoo)
-            tag = "the published protocol" if budget_name == PAPER and budget.comparable else (
-                "comparable" if budget.comparable else "not comparable")
+            tag = ("the published protocol" if budget_name == PAPER and budget.comparable else
+                   "comparable" if budget.comparable else
+                   "not comparable" if suite.follows or suite.published else "no published figures to compare")
             machine = suite.cost_basis or "the reference machine"
             cost = ("cost not measured" if budget.minutes_per_run is None else
                     f"about {_duration(runs * budget.minutes_per_run)} on {machine}")

@@ -3,6 +3,7 @@ mean, its 95 % interval, and the published figure (hollow diamond, ± as printed
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ def seed_figure(table: dict[str, Any], path: Path) -> Path:
     """Write the figure of one table to ``path`` (PNG), without pyplot (no global state, no display needed)."""
     columns, rows = table["columns"], table["rows"]
     labels = [f"{row['entry']} / {row['objective']}" for row in rows]
-    figure = Figure(figsize=(3.2 * len(columns) + 1.5, 0.45 * len(rows) + 1.3), layout="constrained")
+    width = max(6.5, 3.2 * len(columns) + 1.5)
+    figure = Figure(figsize=(width, 0.45 * len(rows) + 1.5), layout="constrained")
     axes = figure.subplots(1, len(columns), sharey=True, squeeze=False)[0]
     for ax, column in zip(axes, columns):
         key = column["key"]
@@ -38,9 +40,9 @@ def seed_figure(table: dict[str, Any], path: Path) -> Path:
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(range(len(rows)), labels, fontsize=7)
     axes[0].set_ylim(len(rows) - 0.5, -0.7)
-    figure.suptitle(f"{table['suite']} / {table['budget']} / {table['dataset']}: dots are seeds, bars the mean and "
-                    f"its 95 % interval" + (", hollow diamonds quoted figures" if table["published"] else ""),
-                    fontsize=8)
+    title = (f"{table['suite']} / {table['budget']} / {table['dataset']}: dots are seeds, bars the mean and its 95 % "
+             f"interval" + (", hollow diamonds quoted figures" if table["published"] else ""))
+    figure.suptitle(textwrap.fill(title, int(width * 14)), fontsize=8)  # about 14 characters an inch at 8 points
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     return path

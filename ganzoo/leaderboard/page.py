@@ -12,7 +12,7 @@ from typing import Any
 from ganzoo.bench.suite import Column
 from ganzoo.bench.table import cell
 from ganzoo.leaderboard.board import protocol_text
-from ganzoo.leaderboard.write import _columns, _over, _published, caption
+from ganzoo.leaderboard.write import _columns, _over, _published, caption, incomparable
 
 HEADER_COLOUR = "#1f5fa8"  # tests/test_leaderboard_page.py finds the tables by it in a screenshot
 STYLE = f"""
@@ -81,7 +81,7 @@ def _table(table: dict[str, Any], dest: Path) -> str:
                     for c in columns)
     lines = [f"<h3>{esc(caption(table))}</h3>",
              f"<p class='note'>{esc(table['title'])}: {esc(table['budget_description'])}."
-             + ("" if table["comparable"] else " <span class='warn'>Not comparable with published figures.</span>")
+             + (" <span class='warn'>Not comparable with published figures.</span>" if incomparable(table) else "")
              + f"<br>Protocol ({esc(table['metric'])}): {esc(protocol)}.</p>",
              "<table class='board'><thead><tr><th>sample</th><th>entry</th><th>objective</th><th>seeds</th>"
              f"{heads}</tr></thead><tbody>"]

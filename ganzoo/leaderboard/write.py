@@ -77,9 +77,15 @@ def csv_text(board: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def incomparable(table: dict[str, Any]) -> bool:
+    """Whether to warn that a table's figures do not compare with the published ones (a suite that follows no
+    paper and quotes nothing has none to compare with)."""
+    return not table["comparable"] and bool(table["follows"] or table["published"])
+
+
 def caption(table: dict[str, Any]) -> str:
     kind = "class-conditional" if table["conditional"] else "unconditional"
-    comparable = "" if table["comparable"] else ", not comparable with published figures"
+    comparable = ", not comparable with published figures" if incomparable(table) else ""
     return f"{table['suite']} / {table['budget']} / {table['dataset']} ({kind}{comparable})"
 
 
