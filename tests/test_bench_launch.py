@@ -85,3 +85,27 @@ def test_a_suite_runs_through_submitits_local_executor(tmp_path):
     assert list((tmp_path / "s" / "submitit").glob("*_log.out"))
     rerun = bench("mini.toml", "--out", "s", "--launcher", "slurm", "--cluster", "local", cwd=tmp_path)
     assert rerun.returncode == 0 and "2 of 2 runs already finished" in rerun.stdout and "submitted" not in rerun.stdout
+
+
+def test_a_cluster_job_told_to_stop_saves_its_last_step_and_the_rerun_resumes_it(tmp_path):
+    """Slurm warns a job with SIGUSR2 (submitit asks for it) or SIGTERM before ending it: the run saves."""
+    from ganzoo.bench.launch import train_job
+    from ganzoo.testing import quick_config
+
+    raw = quick_config(tmp_path / "run", gan="gan", steps=5000, log_every=20, checkpoint_every=20, device="cpu")
+    script = f"from ganzoo.bench.launch import cluster_job; print(cluster_job({raw!r}, 1))"
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    checkpoint = tmp_path / "run" / rundir.LAST_CHECKPOINT
+    deadline = time.monotonic() + 300
+    while not checkpoint.is_file() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGUSR2)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert out.strip() == "stopped by the cluster; its last completed step is saved: run the suite again to resume it"
+    stopped_at = [r["step"] for r in rundir.read_jsonl(tmp_path / "run" / rundir.STATS)][-1]
+    assert 0 < stopped_at < 5000
+    assert train_job({**raw, "steps": stopped_at + 20}, progress=False) is None  # resumed from the saved step
+    steps = [r["step"] for r in rundir.read_jsonl(tmp_path / "run" / rundir.STATS)]
+    assert steps == list(range(20, stopped_at + 21, 20))

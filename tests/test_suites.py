@@ -174,3 +174,11 @@ def test_a_finished_run_of_other_settings_is_refused_not_reported(tmp_path, caps
     with pytest.raises(RunDirError, match=r"holds a finished run with other settings \(batch_size\) than suite "
                                           r"'mini' asks now; give the suite another --out"):
         run_bench(get_zoo(), request)
+
+
+def test_a_plugin_using_the_suites_hook_declares_api_2_1(make_distribution):
+    make_distribution("ganzoo-old", "1.0", "ganzoo_old", PLUGIN_SUITES.replace('"2.1"', '"2.0"'))
+    with pytest.warns(UserWarning, match=r"implements register_suites, a hook of plugin API 2.1, but declares "
+                                         r'ganzoo_plugin_api = "2.0"; declare "2.1"'):
+        zoo = get_zoo()
+    assert "mini" not in zoo.suites and "toy" in zoo.suites

@@ -93,6 +93,25 @@ def run_pool(jobs: list[tuple[int, Job]], total: int, workers: int) -> list[str]
     return failures
 
 
+# What a cluster sends before it ends a job: SIGUSR2 ahead of the time limit (submitit asks Slurm for it), SIGTERM
+# on pre-emption or at the limit
+CLUSTER_STOPS = (signal.SIGUSR2, signal.SIGTERM)
+
+
+def cluster_job(raw: dict[str, Any], threads: int) -> str | None:
+    """:func:`train_job` as a cluster job: the cluster's stop signals are taken as a Ctrl-C, so the run saves its
+    last completed step and the suite's next run resumes it."""
+    def as_ctrl_c(signum: int, frame: object) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    for stop in CLUSTER_STOPS:
+        signal.signal(stop, as_ctrl_c)
+    try:
+        return train_job(raw, progress=False, threads=threads)
+    except KeyboardInterrupt:
+        return "stopped by the cluster; its last completed step is saved: run the suite again to resume it"
+
+
 def run_submitit(numbered: list[tuple[int, Job]], cluster: str, folder: Path, resources: Resources) -> list[str]:
     """The runs as one job array through submitit (``cluster`` 'slurm', or 'local' to try it on this machine);
     waits for every job. Runs a job finished are reused when the suite is run again."""
@@ -109,7 +128,7 @@ def run_submitit(numbered: list[tuple[int, Job]], cluster: str, folder: Path, re
         parameters["slurm_partition"] = resources.partition
     executor.update_parameters(**parameters)
     with executor.batch():
-        submitted = [executor.submit(train_job, job.raw, False, resources.cpus_per_task) for job in jobs]
+        submitted = [executor.submit(cluster_job, job.raw, resources.cpus_per_task) for job in jobs]
     print(f"submitted {len(jobs)} runs to {cluster} (job logs in {folder}); waiting for them", flush=True)
     failures = []
     for job, handle in zip(jobs, submitted):

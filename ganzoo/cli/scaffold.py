@@ -28,7 +28,7 @@ version = "0.1.0"
 description = "ganzoo plugin: the {name} GAN"
 readme = "README.md"
 requires-python = ">=3.10"
-dependencies = ["ganzoo-core>=0.2,<0.3", "torch>=2.1"]
+dependencies = ["ganzoo-core>=0.2.2,<0.3", "torch>=2.1"]
 
 [project.optional-dependencies]
 test = ["pytest>=7.4"]

@@ -147,7 +147,8 @@ class Zoo:
             self._fail(record, f"plugin name '{source.plugin}' is also used by {taken}")
             return
         try:  # a module's __getattr__ is plugin code too
-            refusal = incompatibility(getattr(plugin, DECLARATION, None), core_version())
+            declared = getattr(plugin, DECLARATION, None)
+            refusal = incompatibility(declared, core_version()) or _hooks_too_new(plugin, str(declared))
         except BaseException as exc:
             self._reraise_ctrl_c(exc)
             self._fail(record, f"reading {DECLARATION} failed: {one_line(exc)}")
@@ -191,6 +192,22 @@ class Zoo:
         if self.strict:
             raise PluginError(f"{text} (unset {STRICT_ENV} to skip broken plugins)")
         warnings.warn(text, PluginLoadWarning, stacklevel=2)
+
+
+# Hooks added after API 2.0, and the version that added each: a plugin implementing one declares at least that
+# version, so that an older core, which would ignore the hook, refuses the plugin instead.
+HOOKS_SINCE = {"register_suites": (2, 1)}
+
+
+def _hooks_too_new(plugin: object, declared: str) -> str | None:
+    major, minor = (int(part) for part in declared.split("."))
+    newer = [(hook, since) for hook, since in HOOKS_SINCE.items()
+             if callable(getattr(plugin, hook, None)) and (major, minor) < since]
+    if not newer:
+        return None
+    version = ".".join(map(str, max(since for _, since in newer)))
+    return (f"implements {', '.join(hook for hook, _ in newer)}, a hook of plugin API {version}, but declares "
+            f"{DECLARATION} = \"{declared}\"; declare \"{version}\"")
 
 
 def core_version() -> str:
