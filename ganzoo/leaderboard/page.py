@@ -12,7 +12,7 @@ from typing import Any
 from ganzoo.bench.suite import Column
 from ganzoo.bench.table import cell
 from ganzoo.leaderboard.board import protocol_text
-from ganzoo.leaderboard.write import _columns, _over, _published, caption, incomparable
+from ganzoo.leaderboard.write import caption, incomparable, over_seeds_of, quoted_cell, table_columns
 
 HEADER_COLOUR = "#1f5fa8"  # tests/test_leaderboard_page.py finds the tables by it in a screenshot
 STYLE = f"""
@@ -74,7 +74,7 @@ def html_page(board: dict[str, Any], dest: Path) -> str:
 
 def _table(table: dict[str, Any], dest: Path) -> str:
     esc = html.escape
-    columns = _columns(table)
+    columns = table_columns(table)
     protocol = protocol_text(table["protocol"]) or "n/a"
     short = f"{table['metric']}: {protocol}"
     heads = "".join(f"<th title='{esc(short)}'>{esc(c.label)}<br><small>{esc(_short_protocol(table))}</small></th>"
@@ -93,7 +93,7 @@ def _table(table: dict[str, Any], dest: Path) -> str:
         lines.append(f"<tr><td>{thumb}</td><td>{esc(row['entry'])}</td><td>{esc(row['objective'])}</td>"
                      f"<td data-sort='{row['seeds']}'>{esc(seeds)}</td>{cells}</tr>")
         for quoted in (p for p in table["published"] if p["entry"] == row["entry"]):
-            cells = "".join(f"<td>{_published(quoted['values'].get(c.key), c).strip('*')}</td>" for c in columns)
+            cells = "".join(f"<td>{html.escape(quoted_cell(quoted['values'].get(c.key), c))}</td>" for c in columns)
             lines.append(f"<tr class='quoted'><td></td><td>{esc(row['entry'])}</td><td colspan='2'>quoted: "
                          f"{esc(quoted['source'])} (± is {esc(quoted['pm_means'])})</td>{cells}</tr>")
     lines.append("</tbody></table>")
@@ -120,4 +120,4 @@ def _short_protocol(table: dict[str, Any]) -> str:
 
 def _value_cell(value: dict[str, Any] | None, column: Column) -> str:
     sort = "" if value is None else f" data-sort='{value['mean']}'"
-    return f"<td{sort}>{html.escape(cell(_over(value), column))}</td>"
+    return f"<td{sort}>{html.escape(cell(over_seeds_of(value), column))}</td>"

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.bench.seeds import OverSeeds
-from ganzoo.bench.suite import Column
-from ganzoo.bench.table import cell
+from ganzoo.bench.suite import Column, Published
+from ganzoo.bench.table import cell, published_cell
 from ganzoo.leaderboard.board import build_board, protocol_text
 from ganzoo.utils import write_text_whole
 
@@ -37,11 +37,16 @@ def write_leaderboard(folders: Iterable[Path], dest: Path) -> Path:
     return dest / "index.html"
 
 
-def _columns(table: dict[str, Any]) -> list[Column]:
+def table_columns(table: dict[str, Any]) -> list[Column]:
     return [Column.model_validate(c) for c in table["columns"]]
 
 
-def _over(value: dict[str, Any] | None) -> OverSeeds | None:
+def quoted_cell(value: dict[str, Any] | None, column: Column) -> str:
+    """A published figure of the board, as the bench's table prints it."""
+    return published_cell(None if value is None else Published.model_validate(value), column)
+
+
+def over_seeds_of(value: dict[str, Any] | None) -> OverSeeds | None:
     if value is None:
         return None
     interval = value["ci95"]
@@ -94,24 +99,18 @@ def markdown(board: dict[str, Any]) -> str:
              "[95 % interval for the mean, Student's t] best b, over the seeds that did not diverge. Rows marked "
              "*quoted* are published figures, not ours.", ""]
     for table in board["tables"]:
-        columns = _columns(table)
+        columns = table_columns(table)
         lines += [f"## {caption(table)}", "", f"{table['title']}: {table['budget_description']}.",
                   f"Protocol ({table['metric']}): {protocol_text(table['protocol']) or 'n/a'}.", "",
                   "| entry | objective | seeds | " + " | ".join(c.label for c in columns) + " |",
                   "|---|---|---|" + "---|" * len(columns)]
         for row in table["rows"]:
             seeds = str(row["seeds"]) + (f" ({row['diverged']} diverged)" if row["diverged"] else "")
-            cells = [cell(_over(row["values"][c.key]), c) for c in columns]
+            cells = [cell(over_seeds_of(row["values"][c.key]), c) for c in columns]
             lines.append(f"| {row['entry']} | {row['objective']} | {seeds} | " + " | ".join(cells) + " |")
         for p in table["published"]:
-            cells = [_published(p["values"].get(c.key), c) for c in columns]
+            cells = [f"*{quoted_cell(p['values'].get(c.key), c)}*" if c.key in p["values"] else ""
+                     for c in columns]
             lines.append(f"| *{p['entry']}, quoted: {p['source']}* | | | " + " | ".join(cells) + " |")
         lines += ["", f"![per-seed distributions]({table['figure']})", ""]
     return "\n".join(lines)
-
-
-def _published(value: dict[str, Any] | None, column: Column) -> str:
-    if value is None:
-        return ""
-    pm = "" if value["pm"] is None else f" ± {value['pm']:{column.format}}"
-    return f"*{value['mean']:{column.format}}{pm}*"
