@@ -203,3 +203,25 @@ def test_an_objective_must_take_the_scores_the_discriminator_gives(zoo, tmp_path
     trainer = trainer_for(zoo, tmp_path, gan="two-heads", objective="first-head", steps=2)
     assert trainer.services.discriminate(trainer.services.real().samples).shape == (32, 2)
     trainer.fit()
+
+
+def test_an_update_computes_gradients_only_for_the_weights_it_updates(tmp_path):
+    """The generator's update leaves the discriminator's weight gradients uncomputed, and updates the generator
+    exactly as a backward pass into every weight would."""
+    import copy
+
+    run = trainer(tmp_path / "run", gan="gan", steps=1)
+    G, D = run.generator, run.discriminator
+    G2, D2 = copy.deepcopy(G), copy.deepcopy(D)
+    adam = run.optimizers["g"]
+    adam2 = torch.optim.Adam(G2.parameters(), lr=adam.defaults["lr"], betas=adam.defaults["betas"])
+    z = torch.randn(16, run.config.z_dim)
+    torch.manual_seed(0)
+    run.services.optimize("g", F.softplus(-D(G(z))).mean())
+    assert all(p.grad is None for p in D.parameters()) and all(p.grad is not None for p in G.parameters())
+    torch.manual_seed(0)  # the same dropout masks in D
+    adam2.zero_grad()
+    F.softplus(-D2(G2(z))).mean().backward()  # into every weight, D's too
+    adam2.step()
+    assert all(p.grad is not None for p in D2.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(G.parameters(), G2.parameters()))

@@ -25,6 +25,8 @@ class RunnerStep(TrainingStep):
                  noise: torch.Generator, steps: int, batch_size: int, d_steps: int, sample_shape: tuple[int, ...]):
         self.networks = MappingProxyType(dict(networks))
         self.optimizers = optimizers
+        self.weights = {name: [p for group in step.param_groups for p in group["params"]]
+                        for name, step in optimizers.items()}  # what each optimizer updates
         self.objective = objective
         self.augmentation = augmentation
         self.batches = batches
@@ -105,7 +107,9 @@ class RunnerStep(TrainingStep):
         step = self.optimizers[optimizer]
         self.touched = True
         step.zero_grad(set_to_none=True)
-        loss.backward()
+        # gradients only for the weights this optimizer updates: the generator's step leaves the discriminator's
+        # weight gradients, which would be thrown away, uncomputed (the gradients it needs are the same)
+        loss.backward(inputs=[p for p in self.weights[optimizer] if p.requires_grad])
         if all(p.grad is None for group in step.param_groups for p in group["params"]):
             raise PluginError(f"the loss for optimizer '{optimizer}' does not depend on the weights it updates "
                               "(no gradient reached them): the step would train nothing")
