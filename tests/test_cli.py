@@ -122,6 +122,7 @@ def test_bench_pairs_gans_with_objectives_by_pattern(tmp_path, capsys):
     (["bench"], "name a suite (see 'ganzoo bench --list')"),
     (["bench", "toy", "--workers", "2", "--launcher", "slurm"], "--workers is for --launcher local"),
     (["bench", "toy", "--mem-gb", "4"], "are job resources of --launcher slurm"),
+    (["bench", "toy", "--cluster", "local"], "--cluster chooses submitit's executor for --launcher slurm"),
     (["leaderboard", "{tmp}"], "is not a suite's results folder: it has no suite.json"),
     (["bench", "toy", "--out", "{tmp}/bad.toml/x", "--gans", "gan", "--steps", "1"], "Not a directory"),
     (["bench", "toy", "--objectives", "nothing*"], "no installed objective matches 'nothing*'"),

@@ -213,6 +213,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if resources and args.launcher != "slurm":
         raise GanzooError("--timeout-min, --cpus-per-task, --gpus-per-node, --mem-gb and --partition are job "
                           "resources of --launcher slurm")
+    if args.cluster != "slurm" and args.launcher != "slurm":
+        raise GanzooError("--cluster chooses submitit's executor for --launcher slurm; add --launcher slurm")
     if args.workers > 1 and args.launcher != "local":
         raise GanzooError("--workers is for --launcher local; a cluster runs each job on its own")
     return run_bench(get_zoo(), BenchRequest(
