@@ -28,7 +28,7 @@ def config_sha256(config: dict[str, Any]) -> str:
 
 def final_evaluation(job: Job, metric: str) -> dict[str, Any] | None:
     """The run's evaluation by ``metric`` at its last step, if it has one."""
-    records = rundir.read_jsonl(job.run_dir / rundir.METRICS) if (job.run_dir / rundir.METRICS).is_file() else []
+    records = rundir.read_jsonl(job.run_dir / rundir.METRICS)
     return next((r for r in reversed(records) if r.get("step") == job.config.steps and "source" not in r
                  and isinstance(r.get("protocol"), dict) and r["protocol"].get("suite") == metric), None)
 
@@ -75,8 +75,8 @@ def collect(job: Job, suite: Suite, budget: str, comparable: bool) -> dict[str, 
         raise GanzooError(f"{job.run_dir} has no '{suite.metric}' evaluation at step {job.config.steps}: the run "
                           f"did not finish (rerun the suite to finish it)")
     config = rundir.read_json_object(job.run_dir / rundir.CONFIG)
-    stats = rundir.read_jsonl(job.run_dir / rundir.STATS) if (job.run_dir / rundir.STATS).is_file() else []
-    thumbnail = job.run_dir / "samples" / f"step-{job.config.steps:07d}.png"
+    stats = rundir.read_jsonl(job.run_dir / rundir.STATS)
+    thumbnail = rundir.picture_path(job.run_dir, job.config.steps)
     provenance = (evaluation or {}).get("provenance") or rundir.read_json_object(job.run_dir / rundir.PROVENANCE)
     return {
         "suite": suite.name, "suite_sha256": suite.digest(), "budget": budget, "comparable": comparable,

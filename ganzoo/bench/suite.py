@@ -67,7 +67,7 @@ class Entry(StrictModel):
     @field_validator("label")
     @classmethod
     def _usable_as_folder_name(cls, value: str | None) -> str | None:
-        if value is not None and not (value and value.replace("-", "").replace("_", "").isalnum()):
+        if value is not None and not names_a_folder(value):
             raise ValueError("must be letters, digits, '-' or '_' (it names run folders)")
         return value
 
@@ -149,7 +149,7 @@ class Suite(StrictModel):
     @field_validator("name")
     @classmethod
     def _usable_name(cls, value: str) -> str:
-        if not (value and value.replace("-", "").replace("_", "").isalnum() and len(value) <= 64):
+        if not (names_a_folder(value) and len(value) <= 64):
             raise ValueError("must be at most 64 letters, digits, '-' or '_'")
         return value
 
@@ -194,6 +194,11 @@ class Suite(StrictModel):
     def digest(self) -> str:
         """SHA-256 of the suite's content: two results folders with the same digest ran the same suite."""
         return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def names_a_folder(text: str) -> bool:
+    """Letters, digits, '-' and '_' only: safe as (part of) a folder's name."""
+    return bool(text) and text.replace("-", "").replace("_", "").isalnum()
 
 
 def is_pattern(name: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import ganzoo
 from ganzoo.bench.records import read_results
 from ganzoo.bench.suite import Suite
-from ganzoo.bench.table import column_value, published_for, summarize
+from ganzoo.bench.table import Row, column_value, published_for, summarize
 
 # Protocol keys that differ from run to run, or repeat the table's own caption
 PER_RUN = ("checkpoint_step", "dataset", "generator_weights", "suite")
@@ -50,7 +50,7 @@ def _tables(suite: Suite, records: list[dict[str, Any]], folder: Path) -> list[d
         tables.append({
             "suite": suite.name, "title": suite.title, "follows": suite.follows, "suite_sha256": suite.digest(),
             "results": str(folder), "budget": budget, "budget_description": _budget_text(suite, budget, group),
-            "steps": group[0]["steps"], "comparable": all(r["comparable"] for r in group),
+            "comparable": all(r["comparable"] for r in group),
             "dataset": dataset, "conditional": conditional, "metric": suite.metric,
             "protocol": shared_protocol(group), "choices": suite.choices,
             "columns": [column.model_dump() for column in suite.columns],
@@ -68,14 +68,16 @@ def _budget_text(suite: Suite, budget: str, records: list[dict[str, Any]]) -> st
     planned = suite.budgets.get(budget)
     if planned is None:
         return budget
-    seeds, steps = len({r["seed"] for r in records}), records[0]["steps"]
-    if (steps, seeds) == (planned.steps, planned.seeds):
+    seeds = len({r["seed"] for r in records})
+    changed = [r for r in records if r["steps"] != planned.entry_steps.get(r["entry"], planned.steps)]
+    if not changed and seeds == planned.seeds:
         return planned.description
-    return f"{steps:,} steps and {seeds} seed{'s' if seeds > 1 else ''} per row, set on the command line " \
+    steps = f"{changed[0]['steps']:,} steps and " if changed else ""
+    return f"{steps}{seeds} seed{'s' if seeds > 1 else ''} per row, set on the command line " \
            f"(budget '{budget}' is {planned.description})"
 
 
-def _row(suite: Suite, row: Any) -> dict[str, Any]:
+def _row(suite: Suite, row: Row) -> dict[str, Any]:
     first = next((r for r in row.records if r["metrics"] is not None), row.records[0])
     return {
         "entry": row.entry, "gan": row.gan, "objective": row.objective, "seeds": len(row.records),

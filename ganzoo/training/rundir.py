@@ -44,6 +44,11 @@ RESUMABLE_KEYS = {"steps", "device", "out_dir", "log_every", "sample_every", "ev
 RUN_FILES = (CONFIG, PROVENANCE, STATS, METRICS, DIVERGED, "checkpoints", "samples")
 
 
+def picture_path(run_dir: Path, step: int) -> Path:
+    """Where a run keeps its picture of the samples at ``step``."""
+    return run_dir / "samples" / f"step-{step:07d}.png"
+
+
 def append_jsonl(path: Path, *records: dict[str, Any]) -> None:
     """Append one line per record, in one write; after a last line a crash cut short, on a line of their own, so
     the records stay readable."""

@@ -307,7 +307,7 @@ class Trainer:
         return self.last_eval
 
     def picture_path(self) -> Path:
-        return self.run_dir / "samples" / f"step-{self.step:07d}.png"
+        return rundir.picture_path(self.run_dir, self.step)
 
     def save_samples(self) -> Path | None:
         """A picture of the sampling weights' samples; None for an algorithm without a generator."""
