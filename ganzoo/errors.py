@@ -43,6 +43,11 @@ class DamagedRecordWarning(UserWarning):
     file and the line, on one line."""
 
 
+class SpeedWarning(UserWarning):
+    """A ``[speed]`` setting could not be applied in full (a network torch.compile cannot handle); the run goes on
+    without it."""
+
+
 def one_line(exc: BaseException) -> str:
     """``Type: message`` on one line: whitespace (newlines included) collapsed, cut at :data:`ONE_LINE_LIMIT`."""
     message = " ".join(str(exc).split())

@@ -12,7 +12,7 @@ from typing import Any
 from ganzoo.bench.suite import SUITE_KEYS, Budget, Entry, Suite, is_pattern, load_suite_file
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
-from ganzoo.training.config import RunConfig, deep_merge, resolve_config
+from ganzoo.training.config import RunConfig, SpeedConfig, deep_merge, resolve_config
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,9 @@ def find_suite(name_or_path: str, zoo: Zoo) -> Suite:
     return suite
 
 
-# --set keys that leave a run's protocol as it was: where the data is, and how often a run writes
+# --set keys that leave a run's protocol as it was: where the data is, how often a run writes, how it computes
 PROTOCOL_NEUTRAL = {"dataset_options.root", "dataset_options.download", "dataset_options.in_memory", "log_every",
-                    "sample_every", "checkpoint_every"}
+                    "sample_every", "checkpoint_every", *(f"speed.{key}" for key in SpeedConfig.model_fields)}
 
 
 def flat_keys(table: dict[str, object], prefix: str = "") -> list[str]:

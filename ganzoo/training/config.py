@@ -79,6 +79,20 @@ class EmaConfig(StrictModel):
                                                           "follows G until then)")
 
 
+class SpeedConfig(StrictModel):
+    """How the runner computes, not what: mixed precision, compilation and the GPU's own settings."""
+
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field("auto", description=(
+        "autocast of the networks' forward passes: bf16, or fp16 with a gradient scaler; auto is bf16 on a CUDA "
+        "GPU that has it and fp32 elsewhere (the CPU stays fp32, so seeded runs repeat bit for bit)"))
+    compile: bool = Field(False, description=(
+        "torch.compile each network; a network whose gradients of gradients a penalty takes stays uncompiled"))
+    channels_last: bool = Field(True, description="CUDA only: convolutional networks and image batches in "
+                                                   "channels-last memory layout")
+    tf32: bool = Field(True, description="CUDA only: TF32 tensor cores for float32 matrix products and convolutions")
+    cudnn_benchmark: bool = Field(True, description="CUDA only: let cuDNN time its algorithms for each shape")
+
+
 # precision/recall take each sample's k-th nearest neighbour (k = 3) among the others
 MIN_SAMPLES = 4
 
@@ -139,6 +153,7 @@ class RunConfig(StrictModel):
         "generator steps between evaluations; 0: only at the end for 2D toy data, none for images. Default 1000 "
         "for toy data and 0 for images, whose metrics take long on a CPU (measure them with 'ganzoo eval')"))
     checkpoint_every: int = Field(1000, gt=0, le=MAX_STEPS)
+    speed: SpeedConfig = Field(default_factory=SpeedConfig)
 
     @field_validator("gan", "objective", "algorithm", "augmentation", "dataset")
     @classmethod

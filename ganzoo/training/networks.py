@@ -21,7 +21,7 @@ from ganzoo.utils import eval_mode
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 # Checkpoint parts that are not networks; a network's moving average is stored as "<name>_ema".
-RESERVED = ("rng", "algorithm", "objective", "augmentation", "statistics")
+RESERVED = ("rng", "algorithm", "objective", "augmentation", "statistics", "scaler")
 
 
 def network_info(config: RunConfig, info: DataInfo) -> DataInfo:

@@ -15,6 +15,7 @@ from ganzoo.errors import PluginError
 from ganzoo.training import stats
 from ganzoo.training.data import BatchSampler
 from ganzoo.training.prior import Prior, forward
+from ganzoo.training.speed import Speed
 
 
 class RunnerStep(TrainingStep):
@@ -22,7 +23,8 @@ class RunnerStep(TrainingStep):
 
     def __init__(self, *, networks: Mapping[str, nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
                  objective: Objective, augmentation: Augmentation | None, batches: BatchSampler, prior: Prior,
-                 noise: torch.Generator, steps: int, batch_size: int, d_steps: int, sample_shape: tuple[int, ...]):
+                 noise: torch.Generator, steps: int, batch_size: int, d_steps: int, sample_shape: tuple[int, ...],
+                 speed: Speed):
         self.networks = MappingProxyType(dict(networks))
         self.optimizers = optimizers
         self.weights = {name: [p for group in step.param_groups for p in group["params"]]
@@ -38,6 +40,8 @@ class RunnerStep(TrainingStep):
         self.index = 0
         self.touched = False  # set once the step has drawn a batch or noise, or scored or updated (reset per step)
         self.layouts: dict[str, ScoreLayout] = {}
+        self.speed = speed
+        self.scalers = speed.scalers(optimizers)
 
     def network(self, name: str) -> nn.Module:
         if name not in self.networks:
@@ -47,7 +51,7 @@ class RunnerStep(TrainingStep):
     def real(self, n: int | None = None) -> Batch:
         samples, labels = self.batches.next(n or self.batch_size)  # leaves its stream as it was if it fails
         self.touched = True
-        return Batch(samples, labels)
+        return Batch(self.speed.images(samples), labels)
 
     def latents(self, n: int | None = None) -> Batch:
         size = n or self.batch_size
@@ -60,6 +64,8 @@ class RunnerStep(TrainingStep):
         assert latents.latents is not None
         generator = self.network(network)
         samples = forward(generator, latents.latents, latents.labels)
+        if isinstance(samples, torch.Tensor):  # under autocast: the objectives see float32 whatever the precision
+            samples = samples.float()
         # The set-up probe ran in eval mode without gradients; training mode can differ (dropout, batch norm)
         expected = (len(latents.latents), *self.sample_shape)
         if not isinstance(samples, torch.Tensor) or tuple(samples.shape) != expected:
@@ -83,6 +89,7 @@ class RunnerStep(TrainingStep):
         scores = forward(discriminator, inputs, labels if self.num_classes is not None else None)
         if not isinstance(scores, torch.Tensor):
             raise PluginError(f"discriminator '{network}' gave {_shape(scores)} in training mode, not a tensor")
+        scores = scores.float()
         count = len(samples) // layout.pack
         if len(samples) % layout.pack or scores.numel() != count * layout.heads:
             raise PluginError(f"discriminator '{network}' gave {scores.numel()} scores for {len(samples)} samples; "
@@ -106,14 +113,21 @@ class RunnerStep(TrainingStep):
                               "networks' weights (was it computed under torch.no_grad() or detached?)")
         step = self.optimizers[optimizer]
         self.touched = True
+        scaler = self.scalers.get(optimizer)
         step.zero_grad(set_to_none=True)
         # gradients only for the weights this optimizer updates: the generator's step leaves the discriminator's
         # weight gradients, which would be thrown away, uncomputed (the gradients it needs are the same)
-        loss.backward(inputs=[p for p in self.weights[optimizer] if p.requires_grad])
+        with self.speed.autocast(enabled=False):  # backward runs in each forward op's precision anyway
+            (loss if scaler is None else scaler.scale(loss)).backward(
+                inputs=[p for p in self.weights[optimizer] if p.requires_grad])
         if all(p.grad is None for group in step.param_groups for p in group["params"]):
             raise PluginError(f"the loss for optimizer '{optimizer}' does not depend on the weights it updates "
                               "(no gradient reached them): the step would train nothing")
-        step.step()
+        if scaler is None:
+            step.step()
+        else:  # skips a step whose gradients overflowed float16, and adapts the scale
+            scaler.step(step)
+            scaler.update()
 
     def report(self, name: str, value: torch.Tensor | float) -> None:
         stats.report(name, value)

@@ -37,6 +37,7 @@ from ganzoo.training.networks import build_networks, check_pairing, network_info
 from ganzoo.training.optimizers import build_optimizers, scale_learning_rates
 from ganzoo.training.plan import RunPlan
 from ganzoo.training.prior import Prior
+from ganzoo.training.speed import ScalerStates, Speed
 from ganzoo.training.stats import Statistics, collecting
 from ganzoo.training.step import RunnerStep
 
@@ -65,6 +66,9 @@ class Trainer:
         check_pairing(self.plan, self.algorithm, self.networks, self.objective)
         self.augmentation = build_augmentation(self.plan)
         self.generator_ema = self._average()
+        self.speed = Speed(config.speed, self.device)
+        self.speed.prepare(self.networks, self.objective, generator=self.algorithm.generator,
+                           discriminators=self.algorithm.discriminators)
         self.optimizers = build_optimizers(config, self.algorithm, self.plan.algorithm.name, self.networks)
         self.prior = Prior(config.prior, config.z_dim, self.device, info.condition_classes)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 1)
@@ -72,8 +76,9 @@ class Trainer:
         self.services = RunnerStep(networks=self.networks, optimizers=self.optimizers, objective=self.objective,
                                    augmentation=self.augmentation, batches=self.batches, prior=self.prior,
                                    noise=self.noise_rng, steps=config.steps, batch_size=config.batch_size,
-                                   d_steps=config.d_steps, sample_shape=self.data.info.shape)
-        self.provenance = {**self.plan.provenance(self.device), "data_sha256": content_sha256(self.data.samples)}
+                                   d_steps=config.d_steps, sample_shape=self.data.info.shape, speed=self.speed)
+        self.provenance = {**self.plan.provenance(self.device), "speed": self.speed.provenance(),
+                           "data_sha256": content_sha256(self.data.samples)}
         self.evaluator = Evaluator(self.plan, zoo, self.data)  # at start-up, so a bad reference_split stops no run
         self.eval_every = config.eval_every if config.eval_every is not None else (
             IMAGE_EVAL_EVERY if self.data.info.is_image else TOY_EVAL_EVERY)
@@ -128,7 +133,7 @@ class Trainer:
         if self.config.lr_decay == "linear":
             scale_learning_rates(self.optimizers, self.config, 1.0 - self.step / self.config.steps)
         self.services.index = self.step
-        with collecting(self.statistics):
+        with collecting(self.statistics), self.speed.autocast():
             try:
                 self.algorithm.step(self.services)
             except PluginError as exc:  # a runner check on what the plugins handed it
@@ -331,8 +336,11 @@ class Trainer:
         modules = dict(self.networks)
         if self.generator_ema is not None:
             modules[f"{self.algorithm.generator}_ema"] = self.generator_ema
+        states = {**self._plugin_objects(), "statistics": self.statistics}
+        if self.services.scalers:
+            states["scaler"] = ScalerStates(self.services.scalers)
         return {"modules": modules, "optimizers": {f"optimizer_{k}": v for k, v in self.optimizers.items()},
-                "states": {**self._plugin_objects(), "statistics": self.statistics}}
+                "states": states}
 
     def _plugin_objects(self) -> dict[str, Any]:
         objects = {"algorithm": self.algorithm, "objective": self.objective}
@@ -357,7 +365,9 @@ class Trainer:
         return states
 
     def save(self) -> None:
-        parts = {**self.parts(), "states": {**self.plugin_states(), "statistics": self.statistics.state_dict()}}
+        parts, checked = self.parts(), self.plugin_states()
+        parts["states"] = {role: checked[role] if role in checked else owner.state_dict()
+                           for role, owner in parts["states"].items()}
         save_checkpoint(self.run_dir / rundir.LAST_CHECKPOINT, step=self.step, config_json=self.config.to_json(),
                         provenance=self.provenance, data_info=self.data.info, device=self.device,
                         streams=self.rng_streams(), **parts)

@@ -1,0 +1,145 @@
+"""How the runner computes, set by a run config's ``[speed]`` table: mixed precision, compilation, GPU settings.
+
+None of it changes the method: autocast keeps float32 weights, optimizer states and losses, and rounds the
+networks' forward passes; the GPU settings choose faster kernels. On the CPU the defaults change nothing, so
+seeded runs still repeat bit for bit (at the same thread count).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganzoo.api.objective import Objective
+from ganzoo.api.state import Stateful
+from ganzoo.errors import ConfigError, SpeedWarning
+from ganzoo.training.config import SpeedConfig
+
+AUTOCAST = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    """``auto`` is bf16 on a CUDA GPU that has it (Ampere and later), fp32 anywhere else."""
+    bf16_gpu = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    if name == "auto":
+        return "bf16" if bf16_gpu else "fp32"
+    if name == "bf16" and device.type == "cuda" and not bf16_gpu:
+        raise ConfigError(f"speed.precision = 'bf16', but {torch.cuda.get_device_name(device)} has no bfloat16; "
+                          "set speed.precision = 'fp16' or 'fp32'")
+    return name
+
+
+class Speed:
+    """A run's speed settings, resolved for its device."""
+
+    def __init__(self, config: SpeedConfig, device: torch.device):
+        self.device = device
+        self.precision = resolve_precision(config.precision, device)
+        self.dtype = AUTOCAST[self.precision]
+        on_gpu = device.type == "cuda"
+        self.channels_last = config.channels_last and on_gpu
+        self.compile = config.compile
+        self.compiled: list[str] = []
+        if on_gpu:  # process-wide switches: set both ways, so one run's settings do not leak into the next
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = config.tf32
+            torch.backends.cudnn.benchmark = config.cudnn_benchmark
+        self.tf32 = config.tf32 and on_gpu
+        self.cudnn_benchmark = config.cudnn_benchmark and on_gpu
+
+    def autocast(self, enabled: bool = True) -> contextlib.AbstractContextManager[Any]:
+        """Around a training step: the forward passes in the run's precision (nothing for fp32); ``enabled=False``
+        leaves it for a backward pass inside the step."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype, enabled=enabled)
+
+    def scalers(self, optimizers: Iterable[str]) -> dict[str, torch.amp.GradScaler]:
+        """fp16's loss scaling, one scaler per optimizer (each steps on its own schedule); none otherwise."""
+        if self.precision != "fp16":
+            return {}
+        return {name: torch.amp.GradScaler(self.device.type) for name in optimizers}
+
+    def images(self, samples: torch.Tensor) -> torch.Tensor:
+        """A batch in the layout the networks were put in."""
+        if self.channels_last and samples.dim() == 4:
+            return samples.contiguous(memory_format=torch.channels_last)
+        return samples
+
+    def prepare(self, networks: Mapping[str, nn.Module], objective: Objective, *, generator: str | None,
+                discriminators: Iterable[str]) -> None:
+        """Lay out and compile the networks in place (their weights and state_dict keys stay as they were)."""
+        if self.channels_last:
+            for network in networks.values():
+                if any(isinstance(layer, nn.Conv2d | nn.ConvTranspose2d) for layer in network.modules()):
+                    network.to(memory_format=torch.channels_last)
+        if not self.compile:
+            return
+        problem = compile_problem(self.device)
+        if problem is not None:
+            warnings.warn(f"speed.compile: every network stays uncompiled: {problem}", SpeedWarning, stacklevel=2)
+            return
+        # torch.compile cannot take gradients of gradients, which gradient penalties take through D (and
+        # path-length regularisation through G): such networks run as they are
+        twice: set[str] = set()
+        if any(_overrides(objective, method) for method in ("penalty", "d_penalty", "g_penalty")):
+            twice.update(discriminators)
+        if _overrides(objective, "g_penalty") and generator is not None:
+            twice.add(generator)
+        if twice:
+            warnings.warn(f"speed.compile: {', '.join(sorted(twice))} stay uncompiled: the objective's penalty "
+                          "takes gradients of gradients, which torch.compile cannot", SpeedWarning, stacklevel=2)
+        # a graph torch.compile fails on at its first call runs eagerly instead of stopping the run
+        torch._dynamo.config.suppress_errors = True
+        for name, network in networks.items():
+            if name not in twice:
+                network.compile()
+                self.compiled.append(name)
+
+    def provenance(self) -> dict[str, Any]:
+        return {"precision": self.precision, "compiled": self.compiled, "channels_last": self.channels_last,
+                "tf32": self.tf32, "cudnn_benchmark": self.cudnn_benchmark}
+
+
+def compile_problem(device: torch.device) -> str | None:
+    """Why torch.compile cannot work here, if it can be told in advance."""
+    if not torch._dynamo.is_dynamo_supported():
+        return "torch.compile does not support this Python or platform"
+    if device.type == "cpu" and not any(shutil.which(name) for name in (os.environ.get("CXX", "g++"), "clang++")):
+        return "compiling for the CPU needs a C++ compiler (g++ or clang++), and none was found"
+    return None
+
+
+def _overrides(objective: Objective, method: str) -> bool:
+    return getattr(type(objective), method) is not getattr(Objective, method)
+
+
+class ScalerStates(Stateful):
+    """fp16 gradient scalers' state as tensors, for checkpoints: the scale and its growth counter."""
+
+    def __init__(self, scalers: Mapping[str, torch.amp.GradScaler]):
+        self.scalers = scalers
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        state = {}
+        for name, scaler in self.scalers.items():
+            kept = scaler.state_dict()
+            state[f"{name}/scale"] = torch.tensor(float(kept["scale"]), dtype=torch.float64)
+            state[f"{name}/growth_tracker"] = torch.tensor(int(kept["_growth_tracker"]))
+        return state
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        names = {key.partition("/")[0] for key in state}
+        if not names <= set(self.scalers):
+            raise ValueError(f"scalers for optimizers {', '.join(sorted(names - set(self.scalers)))}, which this run "
+                             "does not have")
+        for name in names:
+            scaler = self.scalers[name]
+            scaler.load_state_dict({**scaler.state_dict(), "scale": float(state[f"{name}/scale"]),
+                                    "_growth_tracker": int(state[f"{name}/growth_tracker"])})
