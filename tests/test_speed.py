@@ -28,7 +28,7 @@ def test_defaults_leave_a_cpu_run_in_float32_and_record_the_settings(tmp_path):
     run = train(tmp_path / "run", gan="gan")
     speed = json.loads((tmp_path / "run" / rundir.PROVENANCE).read_text())["speed"]
     assert speed == {"precision": "fp32", "compiled": [], "channels_last": False, "tf32": False,
-                     "cudnn_benchmark": False}
+                     "cudnn_benchmark": False, "data_workers": 0}
     assert resolve_precision("auto", torch.device("cpu")) == "fp32"
     assert all(p.dtype == torch.float32 for p in run.generator.parameters())
 

@@ -35,7 +35,8 @@ MAX_BATCH_SIZE = 2**20
 MAX_Z_DIM = 2**16
 MAX_STEPS = 2**40  # also bounds every *_every interval and the EMA's start
 MAX_D_STEPS = 10**4
-MAX_SAMPLES = 10**7  # generated or reference samples per evaluation; published FIDs use 5 * 10**4
+MAX_SAMPLES = 10**7
+MAX_DATA_WORKERS = 256  # generated or reference samples per evaluation; published FIDs use 5 * 10**4
 
 
 class StrictModel(StrictFields):
@@ -91,6 +92,9 @@ class SpeedConfig(StrictModel):
                                                    "channels-last memory layout")
     tf32: bool = Field(True, description="CUDA only: TF32 tensor cores for float32 matrix products and convolutions")
     cudnn_benchmark: bool = Field(True, description="CUDA only: let cuDNN time its algorithms for each shape")
+    data_workers: Annotated[int, Field(ge=0, le=MAX_DATA_WORKERS)] | Literal["auto"] = Field("auto", description=(
+        "DataLoader worker processes reading a data set that is not held in memory ahead of training (0: read in "
+        "the training process); auto: none on the CPU, up to 8 for a GPU"))
 
 
 # precision/recall take each sample's k-th nearest neighbour (k = 3) among the others

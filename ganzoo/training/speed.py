@@ -36,6 +36,16 @@ def resolve_precision(name: str, device: torch.device) -> str:
     return name
 
 
+def resolve_workers(workers: int | str, device: torch.device) -> int:
+    """``auto``: none on the CPU, whose cores the training process uses itself; else one per spare core, up to 8."""
+    if workers != "auto":
+        return int(workers)
+    if device.type == "cpu":
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(8, cores - 1))
+
+
 class Speed:
     """A run's speed settings, resolved for its device."""
 
@@ -50,6 +60,7 @@ class Speed:
         if on_gpu:  # process-wide switches: set both ways, so one run's settings do not leak into the next
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = config.tf32
             torch.backends.cudnn.benchmark = config.cudnn_benchmark
+        self.data_workers = resolve_workers(config.data_workers, device)
         self.tf32 = config.tf32 and on_gpu
         self.cudnn_benchmark = config.cudnn_benchmark and on_gpu
 

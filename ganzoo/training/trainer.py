@@ -72,12 +72,14 @@ class Trainer:
         self.optimizers = build_optimizers(config, self.algorithm, self.plan.algorithm.name, self.networks)
         self.prior = Prior(config.prior, config.z_dim, self.device, info.condition_classes)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 1)
-        self.batches = BatchSampler(self.data.samples, self.device, config.seed + 2, labelled=config.conditional)
+        self.batches = BatchSampler(self.data.samples, self.device, config.seed + 2, batch_size=config.batch_size,
+                                    labelled=config.conditional, workers=self.speed.data_workers)
         self.services = RunnerStep(networks=self.networks, optimizers=self.optimizers, objective=self.objective,
                                    augmentation=self.augmentation, batches=self.batches, prior=self.prior,
                                    noise=self.noise_rng, steps=config.steps, batch_size=config.batch_size,
                                    d_steps=config.d_steps, sample_shape=self.data.info.shape, speed=self.speed)
-        self.provenance = {**self.plan.provenance(self.device), "speed": self.speed.provenance(),
+        speed = {**self.speed.provenance(), "data_workers": self.batches.workers}  # none for data held in memory
+        self.provenance = {**self.plan.provenance(self.device), "speed": speed,
                            "data_sha256": content_sha256(self.data.samples)}
         self.evaluator = Evaluator(self.plan, zoo, self.data)  # at start-up, so a bad reference_split stops no run
         self.eval_every = config.eval_every if config.eval_every is not None else (
@@ -201,6 +203,7 @@ class Trainer:
         return self.last_eval
 
     def _release(self) -> None:
+        self.batches.close()
         if self.lock is not None:
             self.lock.release()
 
@@ -365,6 +368,7 @@ class Trainer:
         return states
 
     def save(self) -> None:
+        self.batches.settle()  # the data stream as the batches trained on leave it, not as the workers read ahead
         parts, checked = self.parts(), self.plugin_states()
         parts["states"] = {role: checked[role] if role in checked else owner.state_dict()
                            for role, owner in parts["states"].items()}
