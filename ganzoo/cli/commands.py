@@ -129,9 +129,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = resolve_config(deep_merge(raw, parse_overrides(args.overrides)), zoo, where)
     trainer = Trainer(config, zoo, progress=not args.quiet)
     trainer.prepare(resume=args.resume)
+    if not trainer.world.writer:  # another process of a torchrun launch: rank 0 reports
+        trainer.fit()
+        return 0
     start = f"from step {trainer.step} " if trainer.step else ""
+    where = f"{trainer.world.size} processes on {trainer.device.type}" if trainer.world.size > 1 else str(
+        trainer.device)
     print(f"training {config.gan} with {config.objective} on {config.dataset} {start}to step {config.steps} "
-          f"on {trainer.device} -> {trainer.run_dir}")
+          f"on {where} -> {trainer.run_dir}")
     records = trainer.fit()
     print(f"done at step {trainer.step}; checkpoint {trainer.run_dir / rundir.LAST_CHECKPOINT}")
     for record in records:

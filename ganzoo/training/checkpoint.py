@@ -306,3 +306,23 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, checkpoint: Checkpoin
         optimizer.load_state_dict({"state": state, "param_groups": groups})
     except (ValueError, KeyError, RuntimeError, TypeError) as exc:
         raise CheckpointError(f"{path}: {part} state does not fit the optimizer: {exc}") from None
+
+
+def check_data(checkpoint: Checkpoint, path: Path, data: DataInfo, dataset: str) -> None:
+    """The checkpoint was trained on data of the shape and classes data set ``dataset`` gives now."""
+    stored = checkpoint.data_info
+    if stored is not None and (stored.shape, stored.num_classes, stored.class_names) != (
+            data.shape, data.num_classes, data.class_names):
+        raise CheckpointError(f"{path} was trained on data of shape {stored.shape} with {stored.num_classes} "
+                              f"classes, but data set '{dataset}' now gives shape {data.shape} with "
+                              f"{data.num_classes}; it belongs to another data set or another version of it")
+
+
+def state_problem(state: object) -> str | None:
+    """Why a plugin object's ``state_dict()`` cannot go into a checkpoint, which holds named tensors only."""
+    if isinstance(state, dict) and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()):
+        return None
+    kinds = type(state).__name__ if not isinstance(state, dict) else (
+        "{" + ", ".join(f"{key!r}: {type(value).__name__}" for key, value in state.items()) + "}")
+    return ("state_dict() must return a dict of names to tensors (a number as a 0-d tensor, torch.tensor(n)), "
+            f"got {kinds}")

@@ -92,6 +92,8 @@ class SpeedConfig(StrictModel):
                                                    "channels-last memory layout")
     tf32: bool = Field(True, description="CUDA only: TF32 tensor cores for float32 matrix products and convolutions")
     cudnn_benchmark: bool = Field(True, description="CUDA only: let cuDNN time its algorithms for each shape")
+    sync_batch_norm: bool = Field(False, description=(
+        "in a run over several GPUs (torchrun), batch norm over the global batch rather than each GPU's share"))
     data_workers: Annotated[int, Field(ge=0, le=MAX_DATA_WORKERS)] | Literal["auto"] = Field("auto", description=(
         "DataLoader worker processes reading a data set that is not held in memory ahead of training (0: read in "
         "the training process); auto: none on the CPU, up to 8 for a GPU"))

@@ -14,6 +14,7 @@ import torch
 from ganzoo.api.specs import DataInfo, LoadedData, data_info_problem, mixture_problem
 from ganzoo.errors import GanzooError, PluginError
 from ganzoo.training.config import validate
+from ganzoo.training.distributed import World
 from ganzoo.training.plan import Part
 
 
@@ -61,11 +62,12 @@ class BatchSampler:
     A ``TensorDataset`` is moved to the device once and indexed there. Any other data set is read item by item:
     in this process, or, with ``workers``, by a ``DataLoader``'s worker processes, which read batches of
     ``batch_size`` ahead into pinned memory. Both draw the same indices from the same stream, so a run's batches
-    do not depend on the number of workers. Labels are kept only if asked for.
+    do not depend on the number of workers. In a run over several processes (``world``), each draws the global
+    batch and keeps its share. Labels are kept only if asked for.
     """
 
     def __init__(self, dataset: torch.utils.data.Dataset, device: torch.device, seed: int, *, batch_size: int,
-                 labelled: bool = False, workers: int = 0):
+                 labelled: bool = False, workers: int = 0, world: World | None = None):
         in_memory = isinstance(dataset, torch.utils.data.TensorDataset)
         self.device = device
         self.columns = 2 if labelled else 1
@@ -76,6 +78,7 @@ class BatchSampler:
         self.length = len(dataset)  # type: ignore[arg-type]
         self.rng = torch.Generator(device=device if in_memory else "cpu").manual_seed(seed)
         self.batch_size = batch_size
+        self.world = world or World()
         self.workers = 0 if in_memory else workers
         self.loader: torch.utils.data.DataLoader | None = None
         self.feed: Iterator[list[torch.Tensor]] | None = None
@@ -96,7 +99,9 @@ class BatchSampler:
         return batch[0], (batch[1].long() if self.columns == 2 else None)
 
     def _indices(self, size: int) -> torch.Tensor:
-        return torch.randint(self.length, (size,), generator=self.rng, device=self.rng.device)
+        """This rank's ``size`` indices of the next global batch, which every rank draws alike."""
+        drawn = torch.randint(self.length, (size * self.world.size,), generator=self.rng, device=self.rng.device)
+        return drawn[self.world.share(size)]
 
     def _draw(self, size: int) -> list[torch.Tensor]:
         index = self._indices(size)

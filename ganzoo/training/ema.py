@@ -12,9 +12,12 @@ not averaged: they describe the current weights' activations.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 
 import torch
 from torch import nn
+
+from ganzoo.errors import ConfigError
 
 
 def weights_name(decay: float | None) -> str:
@@ -36,3 +39,14 @@ def update_ema(average: nn.Module, generator: nn.Module, decay: float) -> None:
         mean.lerp_(current, 1.0 - decay)
     for kept, buffer in zip(average.buffers(), generator.buffers()):
         kept.copy_(buffer)
+
+
+def generator_average(enabled: bool, networks: Mapping[str, nn.Module], generator: str | None,
+                      algorithm: str) -> nn.Module | None:
+    """The moving average a run with ``ema.enabled`` keeps, starting as a copy of its generator."""
+    if not enabled:
+        return None
+    if generator is None:
+        raise ConfigError(f"ema.enabled averages the generator's weights, but algorithm '{algorithm}' has no "
+                          "generator; set ema.enabled = false")
+    return ema_copy(networks[generator])

@@ -14,6 +14,7 @@ from ganzoo.api.objective import Objective
 from ganzoo.errors import PluginError
 from ganzoo.training import stats
 from ganzoo.training.data import BatchSampler
+from ganzoo.training.distributed import World
 from ganzoo.training.prior import Prior, forward
 from ganzoo.training.speed import Speed
 
@@ -24,7 +25,7 @@ class RunnerStep(TrainingStep):
     def __init__(self, *, networks: Mapping[str, nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
                  objective: Objective, augmentation: Augmentation | None, batches: BatchSampler, prior: Prior,
                  noise: torch.Generator, steps: int, batch_size: int, d_steps: int, sample_shape: tuple[int, ...],
-                 speed: Speed):
+                 speed: Speed, world: World):
         self.networks = MappingProxyType(dict(networks))
         self.optimizers = optimizers
         self.weights = {name: [p for group in step.param_groups for p in group["params"]]
@@ -41,6 +42,7 @@ class RunnerStep(TrainingStep):
         self.touched = False  # set once the step has drawn a batch or noise, or scored or updated (reset per step)
         self.layouts: dict[str, ScoreLayout] = {}
         self.speed = speed
+        self.world = world
         self.scalers = speed.scalers(optimizers)
 
     def network(self, name: str) -> nn.Module:
@@ -56,8 +58,11 @@ class RunnerStep(TrainingStep):
     def latents(self, n: int | None = None) -> Batch:
         size = n or self.batch_size
         self.touched = True
-        codes = self.prior.sample(size, self.noise)
-        return Batch(codes, self.prior.sample_labels(size, self.noise), codes)
+        # every rank draws the global batch's codes (then labels), as a single process would, and keeps its share
+        total, share = size * self.world.size, self.world.share(size)
+        codes = self.prior.sample(total, self.noise)[share]
+        labels = self.prior.sample_labels(total, self.noise)
+        return Batch(codes, None if labels is None else labels[share], codes)
 
     def generate(self, n: int | None = None, *, network: str = "generator") -> Batch:
         latents = self.latents(n)
@@ -123,6 +128,7 @@ class RunnerStep(TrainingStep):
         if all(p.grad is None for group in step.param_groups for p in group["params"]):
             raise PluginError(f"the loss for optimizer '{optimizer}' does not depend on the weights it updates "
                               "(no gradient reached them): the step would train nothing")
+        self.world.average(p.grad for p in self.weights[optimizer] if p.grad is not None)
         if scaler is None:
             step.step()
         else:  # skips a step whose gradients overflowed float16, and adapts the scale

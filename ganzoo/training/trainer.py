@@ -16,7 +16,6 @@ from tqdm.auto import tqdm
 
 from ganzoo.errors import (
     CheckpointError,
-    ConfigError,
     GanzooError,
     PluginError,
     RunDirError,
@@ -26,13 +25,12 @@ from ganzoo.interrupts import InterruptGuard
 from ganzoo.metrics.evaluation import Evaluator
 from ganzoo.registry.discovery import Zoo
 from ganzoo.sampling.generation import first_samples, generate, picture_plan, run_title, save_picture
-from ganzoo.training import rundir
-from ganzoo.training.checkpoint import load_checkpoint, restore_parts, save_checkpoint
+from ganzoo.training import distributed, rundir
+from ganzoo.training.checkpoint import check_data, load_checkpoint, restore_parts, save_checkpoint, state_problem
 from ganzoo.training.components import build_algorithm, build_augmentation, build_objective
 from ganzoo.training.config import RunConfig
 from ganzoo.training.data import BatchSampler, content_sha256, load_data
-from ganzoo.training.device import resolve_device
-from ganzoo.training.ema import ema_copy, update_ema, weights_name
+from ganzoo.training.ema import generator_average, update_ema, weights_name
 from ganzoo.training.networks import build_networks, check_pairing, network_info
 from ganzoo.training.optimizers import build_optimizers, scale_learning_rates
 from ganzoo.training.plan import RunPlan
@@ -54,32 +52,39 @@ class Trainer:
         self.config = config
         self.plan = RunPlan.create(config, zoo)  # every name and options table checked before any work
         self.run_dir = config.run_dir()
-        self.progress = progress
-        self.device = resolve_device(config.device)
+        self.world, self.device = distributed.join(config.device)
+        self.progress = progress and self.world.writer
         torch.manual_seed(config.seed)
         self.data = load_data(self.plan.dataset)
         info = network_info(config, self.data.info)
         self.algorithm = build_algorithm(self.plan)
         self.networks = {name: network.to(self.device)
                          for name, network in build_networks(self.plan, self.algorithm, info).items()}
+        batch_size = self.world.per_rank(config.batch_size)
+        if config.speed.sync_batch_norm:
+            distributed.synchronise_batch_norm(self.networks, self.world, self.device)
+        self.world.align(self.networks)
+        self.world.seed_own_stream(config.seed, 0)
         self.objective = build_objective(self.plan)
         check_pairing(self.plan, self.algorithm, self.networks, self.objective)
         self.augmentation = build_augmentation(self.plan)
-        self.generator_ema = self._average()
+        self.generator_ema = generator_average(config.ema.enabled, self.networks, self.algorithm.generator,
+                                               self.plan.algorithm.name)
         self.speed = Speed(config.speed, self.device)
         self.speed.prepare(self.networks, self.objective, generator=self.algorithm.generator,
                            discriminators=self.algorithm.discriminators)
         self.optimizers = build_optimizers(config, self.algorithm, self.plan.algorithm.name, self.networks)
         self.prior = Prior(config.prior, config.z_dim, self.device, info.condition_classes)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 1)
-        self.batches = BatchSampler(self.data.samples, self.device, config.seed + 2, batch_size=config.batch_size,
-                                    labelled=config.conditional, workers=self.speed.data_workers)
+        self.batches = BatchSampler(self.data.samples, self.device, config.seed + 2, batch_size=batch_size,
+                                    labelled=config.conditional, workers=self.speed.data_workers, world=self.world)
         self.services = RunnerStep(networks=self.networks, optimizers=self.optimizers, objective=self.objective,
                                    augmentation=self.augmentation, batches=self.batches, prior=self.prior,
-                                   noise=self.noise_rng, steps=config.steps, batch_size=config.batch_size,
-                                   d_steps=config.d_steps, sample_shape=self.data.info.shape, speed=self.speed)
+                                   noise=self.noise_rng, steps=config.steps, batch_size=batch_size,
+                                   d_steps=config.d_steps, sample_shape=self.data.info.shape, speed=self.speed,
+                                   world=self.world)
         speed = {**self.speed.provenance(), "data_workers": self.batches.workers}  # none for data held in memory
-        self.provenance = {**self.plan.provenance(self.device), "speed": speed,
+        self.provenance = {**self.plan.provenance(self.device), "speed": speed, "processes": self.world.size,
                            "data_sha256": content_sha256(self.data.samples)}
         self.evaluator = Evaluator(self.plan, zoo, self.data)  # at start-up, so a bad reference_split stops no run
         self.eval_every = config.eval_every if config.eval_every is not None else (
@@ -94,14 +99,6 @@ class Trainer:
         self.saved_step = self.logged_step = -1
         self.prepared = False
         self.last_eval: list[dict[str, Any]] = []
-
-    def _average(self) -> nn.Module | None:
-        if not self.config.ema.enabled:
-            return None
-        if self.algorithm.generator is None:
-            raise ConfigError(f"ema.enabled averages the generator's weights, but algorithm "
-                              f"'{self.plan.algorithm.name}' has no generator; set ema.enabled = false")
-        return ema_copy(self.networks[self.algorithm.generator])
 
     @property
     def generator(self) -> nn.Module | None:
@@ -169,7 +166,13 @@ class Trainer:
 
     def prepare(self, *, resume: bool = False, wait: bool = False) -> None:
         """Claim the run directory: lock it (``wait`` for another process using it, else refuse), check it,
-        restore the checkpoint if resuming, write config and provenance."""
+        restore the checkpoint if resuming, write config and provenance. In a run over several processes, rank 0
+        does so, and the others restore the checkpoint it restored."""
+        if not self.world.writer:
+            if self.world.agree(False):
+                self.restore(self.run_dir / rundir.LAST_CHECKPOINT)
+            self.prepared = True
+            return
         self.lock = rundir.RunLock(self.run_dir, wait=wait)
         try:
             checkpoint = rundir.check_run_dir(self.run_dir, self.config, resume)
@@ -184,6 +187,7 @@ class Trainer:
                 self._write_run_files()
                 self.last_eval = [r for r in rundir.read_jsonl(self.run_dir / rundir.METRICS)
                                   if r.get("step") == self.step and "source" not in r]
+            self.world.agree(checkpoint is not None)
         except BaseException:
             self._release()
             raise
@@ -251,6 +255,8 @@ class Trainer:
         if self._due(self.config.log_every) and self.logged_step != self.step:
             record = self._log(started)
             bar.set_postfix({k: f"{v:.3f}" for k, v in record.items() if v is not None}, refresh=False)
+        if not self.world.writer:
+            return
         if self._due(self.config.checkpoint_every) and self.saved_step != self.step:
             self.save()
         if self._due(self.config.sample_every) and not self.picture_path().is_file():
@@ -266,6 +272,8 @@ class Trainer:
 
     def _finish(self) -> None:
         """Make sure the final step has a checkpoint, samples and (where a metric fits) an evaluation."""
+        if not self.world.writer:
+            return
         if self.saved_step != self.step:
             self.save()
         if self.generator is not None and not self.picture_path().is_file():
@@ -283,18 +291,22 @@ class Trainer:
 
     def _log(self, started: float) -> dict[str, float | None]:
         """Append the mean statistics since the last log (a value that is not finite as null); stop if a loss,
-        penalty or divergence estimate is not finite: training has diverged."""
+        penalty or divergence estimate is not finite: training has diverged. Over several processes: the means
+        over every rank's share, written by rank 0."""
+        self.world.average(self.statistics.sums[name] for name in sorted(self.statistics.sums))
         means = self.statistics.means()
         broken = [key for key, value in means.items() if not math.isfinite(value) and key.startswith(DIVERGING)]
         record = {key: value if math.isfinite(value) else None for key, value in means.items()}
         if broken:
-            rundir.mark_diverged(self.run_dir, self.step, broken)
+            if self.world.writer:
+                rundir.mark_diverged(self.run_dir, self.step, broken)
             last = f"the last checkpoint is from step {self.saved_step}" if self.saved_step >= 0 else "no checkpoint"
             raise TrainingDiverged(f"training diverged: {', '.join(broken)} not finite at step {self.step}; {last}",
                                    self.step)
         self.logged_step = self.step  # first: an interrupt from here on must not log this step twice
-        rundir.append_jsonl(self.run_dir / rundir.STATS,
-                            {"step": self.step, "seconds": round(time.time() - started, 3), **record})
+        if self.world.writer:
+            rundir.append_jsonl(self.run_dir / rundir.STATS,
+                                {"step": self.step, "seconds": round(time.time() - started, 3), **record})
         self.statistics = Statistics()  # only once logged: a checkpoint taken in between still holds them
         return record
 
@@ -356,25 +368,24 @@ class Trainer:
 
     def plugin_states(self) -> dict[str, dict[str, torch.Tensor]]:
         """Each plugin object's ``state_dict()``, checked to map names to tensors (checkpoints hold tensors)."""
-        roles = self.plan.parts()
-        states = {}
+        roles, states = self.plan.parts(), {}
         for role, owner in self._plugin_objects().items():
-            state = roles[role].call(owner.state_dict, what="give its state_dict")
-            if not (isinstance(state, dict)
-                    and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items())):
-                raise PluginError(f"{roles[role]}: state_dict() must return a dict of names to tensors (a number as "
-                                  f"a 0-d tensor, torch.tensor(n)), got {_kinds(state)}")
-            states[role] = state
+            states[role] = roles[role].call(owner.state_dict, what="give its state_dict")
+            problem = state_problem(states[role])
+            if problem is not None:
+                raise PluginError(f"{roles[role]}: {problem}")
         return states
 
     def save(self) -> None:
+        """Write the checkpoint (rank 0 of several processes; the others only mark the step saved)."""
         self.batches.settle()  # the data stream as the batches trained on leave it, not as the workers read ahead
-        parts, checked = self.parts(), self.plugin_states()
-        parts["states"] = {role: checked[role] if role in checked else owner.state_dict()
-                           for role, owner in parts["states"].items()}
-        save_checkpoint(self.run_dir / rundir.LAST_CHECKPOINT, step=self.step, config_json=self.config.to_json(),
-                        provenance=self.provenance, data_info=self.data.info, device=self.device,
-                        streams=self.rng_streams(), **parts)
+        if self.world.writer:
+            parts, checked = self.parts(), self.plugin_states()
+            parts["states"] = {role: checked[role] if role in checked else owner.state_dict()
+                               for role, owner in parts["states"].items()}
+            save_checkpoint(self.run_dir / rundir.LAST_CHECKPOINT, step=self.step, config_json=self.config.to_json(),
+                            provenance=self.provenance, data_info=self.data.info, device=self.device,
+                            streams=self.rng_streams(), **parts)
         self.saved_step = self.step
 
     def restore(self, path: Path) -> None:
@@ -383,18 +394,9 @@ class Trainer:
         differ = rundir.config_differences(checkpoint.config, self.config)
         if differ:
             raise CheckpointError(f"{path} belongs to a different run (its config differs in: {', '.join(differ)})")
-        stored, data = checkpoint.data_info, self.data.info
-        if stored is not None and (stored.shape, stored.num_classes, stored.class_names) != (
-                data.shape, data.num_classes, data.class_names):
-            raise CheckpointError(f"{path} was trained on data of shape {stored.shape} with {stored.num_classes} "
-                                  f"classes, but data set '{self.config.dataset}' now gives shape {data.shape} with "
-                                  f"{data.num_classes}; it belongs to another data set or another version of it")
+        check_data(checkpoint, path, self.data.info, self.config.dataset)
         restore_parts(checkpoint, path, device=self.device, streams=self.rng_streams(), seed=self.config.seed,
                       **self.parts())
         self.step = self.saved_step = checkpoint.step
+        self.world.seed_own_stream(self.config.seed, self.step)
 
-
-def _kinds(state: object) -> str:
-    if not isinstance(state, dict):
-        return type(state).__name__
-    return "{" + ", ".join(f"{key!r}: {type(value).__name__}" for key, value in state.items()) + "}"
