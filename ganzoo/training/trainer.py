@@ -31,6 +31,7 @@ from ganzoo.training.components import build_algorithm, build_augmentation, buil
 from ganzoo.training.config import RunConfig
 from ganzoo.training.data import BatchSampler, content_sha256, load_data
 from ganzoo.training.ema import generator_average, update_ema, weights_name
+from ganzoo.training.loop import train_runs
 from ganzoo.training.networks import build_networks, check_pairing, network_info
 from ganzoo.training.optimizers import build_optimizers, scale_learning_rates
 from ganzoo.training.plan import RunPlan
@@ -99,6 +100,9 @@ class Trainer:
         self.saved_step = self.logged_step = -1
         self.prepared = False
         self.last_eval: list[dict[str, Any]] = []
+        # torch's global streams (dropout, a penalty's random mix) as built: a new run starts training from them
+        self.initial_rng = (torch.get_rng_state(),
+                            torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None)
 
     @property
     def generator(self) -> nn.Module | None:
@@ -171,6 +175,8 @@ class Trainer:
         if not self.world.writer:
             if self.world.agree(False):
                 self.restore(self.run_dir / rundir.LAST_CHECKPOINT)
+            else:
+                self._start_streams()
             self.prepared = True
             return
         self.lock = rundir.RunLock(self.run_dir, wait=wait)
@@ -181,6 +187,8 @@ class Trainer:
             with self._taken_back_on_failure():
                 if checkpoint is not None:
                     self.restore(checkpoint)
+                else:
+                    self._start_streams()
                 if self.step > self.config.steps:
                     raise RunDirError(f"{self.run_dir} is already at step {self.step}, past steps = "
                                       f"{self.config.steps}; ask for {self.step} steps or more")
@@ -193,6 +201,14 @@ class Trainer:
             raise
         self.prepared = True
 
+    def _start_streams(self) -> None:
+        """A new run trains from the global random streams its construction left, whatever ran since (another
+        seed's run, in a benchmark), as it would alone."""
+        cpu, cuda = self.initial_rng
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state(cuda, self.device)
+
     def fit(self, *, resume: bool = False, wait: bool = False) -> list[dict[str, Any]]:
         """Train to ``config.steps``; with ``resume``, continue the run already in the run directory (``wait``:
         for another process training it first). Returns the last evaluation's records, one per metric suite."""
@@ -200,7 +216,8 @@ class Trainer:
             self.prepare(resume=resume, wait=wait)
         try:
             with self._taken_back_on_failure():
-                self._train()
+                for _, diverged in train_runs([self], self.train_step):
+                    raise diverged  # weights that are not finite: keep the last checkpoint
                 self._finish()
         finally:
             self._release()
@@ -224,31 +241,19 @@ class Trainer:
                 self.claim.withdraw()
             raise
 
-    def _train(self) -> None:
-        started = time.time()
-        bar = tqdm(total=self.config.steps, initial=self.step, desc=self.run_dir.name, unit="step",
-                   disable=None if self.progress else True, dynamic_ncols=True, leave=False)
-        try:
-            if self.step > 0:  # resumed: what a stop right after the checkpoint left undone at this step
-                if any(r.get("step") == self.step for r in rundir.read_jsonl(self.run_dir / rundir.STATS)):
-                    self.logged_step = self.step
-                    self.statistics = Statistics()  # the statistics the checkpoint holds are in that record
-                self._outputs(started, bar)
-            while self.step < self.config.steps:
-                with self.interrupts.deferred():  # Ctrl-C inside a step stops after it: see InterruptGuard
-                    self.train_step()
-                bar.update(1)
-                self._outputs(started, bar)
-        except (TrainingDiverged, CheckpointError):
-            raise  # weights that are not finite, or a checkpoint that cannot be written: keep the last one
-        except (KeyboardInterrupt, GanzooError):  # Ctrl-C, or an unreadable image drawn mid-run
-            if self.consistent and self.step > max(self.saved_step, 0):
-                if self._due(self.config.log_every) and self.logged_step != self.step:
-                    self._log(started)  # the checkpoint then holds the state after this step's log, as a save would
-                self.save()  # keep what was trained since the last save
-            raise
-        finally:
-            bar.close()
+    def resume_outputs(self) -> None:
+        """At the step a resumed run starts from: a log written just before the stop holds the statistics the
+        checkpoint kept, so they are not logged twice."""
+        if any(r.get("step") == self.step for r in rundir.read_jsonl(self.run_dir / rundir.STATS)):
+            self.logged_step = self.step
+            self.statistics = Statistics()
+
+    def save_on_stop(self, started: float) -> None:
+        """Keep what was trained since the last save, if the run stands between two steps."""
+        if self.consistent and self.step > max(self.saved_step, 0):
+            if self._due(self.config.log_every) and self.logged_step != self.step:
+                self._log(started)  # the checkpoint then holds the state after this step's log, as a save would
+            self.save()
 
     def _outputs(self, started: float, bar: tqdm) -> None:
         """What is due after a step and not yet done: its statistics, checkpoint, picture and evaluation."""
