@@ -36,6 +36,7 @@ class BenchRequest:
     resources: dict[str, object] | None = None
     progress: bool = True
     overrides: tuple[str, ...] = ()
+    together: bool = True  # the seeds of one run train together where they can
 
 
 def run_bench(zoo: Zoo, request: BenchRequest) -> int:
@@ -92,8 +93,8 @@ def _launch(jobs: list[tuple[int, Job]], total: int, suite: Suite, request: Benc
         resources = Resources.model_validate({**suite.resources.model_dump(), **(request.resources or {})})
         return launch.run_submitit(jobs, request.cluster, out / "submitit", resources)
     if request.workers > 1:
-        return launch.run_pool(jobs, total, request.workers)
-    return launch.run_here(jobs, total, request.progress)
+        return launch.run_pool(jobs, total, request.workers, request.together)
+    return launch.run_here(jobs, total, request.progress, request.together)
 
 
 def list_suites(zoo: Zoo) -> str:

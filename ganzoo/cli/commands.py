@@ -225,7 +225,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_bench(get_zoo(), BenchRequest(
         suite=args.suite, budget=args.budget, seeds=args.seeds, steps=args.steps, gans=args.gans, entries=args.entries,
         objectives=args.objectives, out=args.out, device=args.device, launcher=args.launcher, workers=args.workers,
-        cluster=args.cluster, resources=resources, overrides=tuple(args.overrides)))
+        cluster=args.cluster, resources=resources, overrides=tuple(args.overrides), together=not args.seeds_apart))
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:

@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--launcher", choices=["local", "slurm"], default="local",
                    help="local: this machine, --workers runs at once (default); slurm: a job per run via submitit")
     p.add_argument("--workers", type=bounded(1, 256), default=1, help="local: runs trained at once (default 1)")
+    p.add_argument("--seeds-apart", action="store_true",
+                   help="local: train each seed on its own, not the seeds of one run together as one batched "
+                        "computation where the GAN allows it (docs/performance.md)")
     p.add_argument("--cluster", choices=["slurm", "local", "debug"], default="slurm",
                    help="slurm launcher: submitit's executor (default slurm; local tries a submission on this "
                         "machine)")

@@ -39,11 +39,17 @@ APART = {"seed", "out_dir"}  # the only settings in which the seeds' runs may di
 
 def together_problem(runs: Sequence[Trainer]) -> str | None:
     """Why these runs cannot train together; None if they can, as far as their settings and layers tell."""
-    first = runs[0]
     settings = [{k: v for k, v in run.config.model_dump(mode="json").items() if k not in APART} for run in runs]
+    if len(runs) < 2:
+        return "a single run"
+    if any(other != settings[0] for other in settings[1:]):
+        return "the runs differ in more than their seeds"
+    return run_problem(runs[0])
+
+
+def run_problem(first: Trainer) -> str | None:
+    """Why a run cannot train together with other seeds of it, as far as its parts and layers tell."""
     reasons = [
-        (len(runs) < 2, "a single run"),
-        (any(other != settings[0] for other in settings[1:]), "the runs differ in more than their seeds"),
         (type(first.algorithm) is not Alternating, f"algorithm '{first.plan.algorithm.name}' is not the core's "
                                                    "alternating step"),
         (first.augmentation is not None, "an augmentation"),
