@@ -68,7 +68,7 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_HOME})
 
 
-__version__ = "0.2.2"
+__version__ = "0.2.3"
 
 __all__ = [
     "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",

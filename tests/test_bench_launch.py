@@ -93,6 +93,7 @@ def test_the_seeds_of_a_run_train_together_and_an_interrupted_group_resumes_to_t
     assert again.returncode == 0, again.stderr
     assert "3 seeds together" in again.stdout
     straight = bench("mini.toml", "--out", "b", cwd=tmp_path)
+    assert straight.returncode == 0, straight.stderr
     assert board_figures(tmp_path / "a") == board_figures(tmp_path / "b")
     records = rundir.read_jsonl(tmp_path / "b" / "results.jsonl")
     assert all(record["provenance"]["speed"]["seeds_together"] == 3 for record in records)

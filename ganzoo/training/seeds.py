@@ -14,7 +14,6 @@ seeds then share.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
@@ -89,18 +88,15 @@ class SeedGroup:
     def probe_problem(self) -> str | None:
         """Whether the stacked networks compute what each seed's own do (see :func:`probe_problem`)."""
         first = self.runs[0]
-        seeds, generator, discriminator = len(self.runs), first.algorithm.generator, "discriminator"
-        pack = ScoreLayout.of(first.networks[discriminator]).pack
-        count = 2 * math.lcm(pack, 1)
-        codes = torch.randn(seeds * count, first.config.z_dim, generator=torch.Generator().manual_seed(0))
+        generator, discriminator = self.networks["generator"], self.networks["discriminator"]  # alternating's
+        count = 2 * ScoreLayout.of(discriminator).pack
+        codes = torch.randn(len(self.runs) * count, first.config.z_dim, generator=torch.Generator().manual_seed(0))
         codes = codes.to(first.device)
-        problem = probe_problem(self.networks[str(generator)], [run.networks[str(generator)] for run in self.runs],
-                                codes)
+        problem = probe_problem(generator, [run.networks["generator"] for run in self.runs], codes)
         if problem is None:
-            with torch.no_grad(), eval_mode(self.networks[str(generator)]):  # batch-norm statistics stay put
-                samples = self.networks[str(generator)](codes)
-            problem = probe_problem(self.networks[discriminator], [run.networks[discriminator] for run in self.runs],
-                                    samples)
+            with torch.no_grad(), eval_mode(generator):  # batch-norm statistics stay put
+                samples = generator(codes)
+            problem = probe_problem(discriminator, [run.networks["discriminator"] for run in self.runs], samples)
         return problem
 
     def adopt_optimizer_states(self) -> None:
