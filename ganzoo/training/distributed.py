@@ -53,8 +53,10 @@ class World:
 
     def average(self, tensors: Iterable[torch.Tensor]) -> None:
         """Replace each tensor by its mean over the ranks, in one collective call."""
+        if self.size == 1:
+            return
         tensors = list(tensors)
-        if self.size == 1 or not tensors:
+        if not tensors:
             return
         flat = torch.cat([t.reshape(-1) for t in tensors])
         dist.all_reduce(flat)

@@ -23,6 +23,7 @@ from torch import nn
 from ganzoo.algorithms.alternating import Alternating
 from ganzoo.api.algorithm import Batch, ScoreLayout, TrainingStep
 from ganzoo.api.objective import Objective, StepContext
+from ganzoo.errors import TrainingDiverged
 from ganzoo.training.ema import update_ema
 from ganzoo.training.loop import train_runs
 from ganzoo.training.optimizers import build_optimizer, optimizer_settings, scale_learning_rates
@@ -257,9 +258,10 @@ def fit_together(runs: Sequence[Trainer], *, resume: bool = False, wait: bool = 
                  report: Callable[[str], None] = print) -> str | None:
     """Train the runs (seeds of one run) together where they can be, else one after the other. Returns None, or
     why they trained apart. A run that diverges is reported and the others go on; errors stop them all."""
-    problem = together_problem(runs)
-    group = SeedGroup(runs) if problem is None else None
-    problem = problem or (group.probe_problem() if group is not None else None)
+    problem, group = together_problem(runs), None
+    if problem is None:
+        group = SeedGroup(runs)
+        problem = group.probe_problem()
     if group is None or problem is not None:
         _fit_apart(runs, resume, wait, report)
         return problem
@@ -289,8 +291,6 @@ def fit_together(runs: Sequence[Trainer], *, resume: bool = False, wait: bool = 
 
 
 def _fit_apart(runs: Sequence[Trainer], resume: bool, wait: bool, report: Callable[[str], None]) -> None:
-    from ganzoo.errors import TrainingDiverged
-
     for run in runs:
         try:
             run.fit(resume=resume, wait=wait)
