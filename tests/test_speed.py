@@ -214,3 +214,12 @@ def test_channels_last_lays_out_convolutional_networks_and_image_batches_only(tm
     assert dense[0].weight.is_contiguous()
     assert speed.images(torch.zeros(2, 3, 8, 8)).is_contiguous(memory_format=torch.channels_last)
     assert speed.images(torch.zeros(2, 2)).is_contiguous()
+
+
+def test_bf16_on_a_gpu_without_it_is_refused_in_one_line(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda *args: "Tesla V100")
+    with pytest.raises(ConfigError, match="speed.precision = 'bf16', but Tesla V100 has no bfloat16; set "
+                                          "speed.precision = 'fp16' or 'fp32'"):
+        resolve_precision("bf16", torch.device("cuda"))
+    assert resolve_precision("auto", torch.device("cuda")) == "fp32"
