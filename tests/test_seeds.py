@@ -116,3 +116,37 @@ def test_layers_that_cannot_be_stacked_are_named():
     assert "hooks or parametrizations" in stacking_problem(nn.utils.parametrizations.spectral_norm(nn.Linear(2, 2)))
     assert "random masks" in stacking_problem(nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)))
     assert stacking_problem(nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.0), nn.BatchNorm1d(2))) is None
+
+
+def test_a_seed_that_diverges_leaves_the_group_and_the_others_finish(tmp_path):
+    runs = seeds(tmp_path, gan="gan")
+    objective = runs[1].objective
+    own_loss = objective.discriminator_loss
+
+    def breaks_at_step_three(real_scores, fake_scores):
+        loss = own_loss(real_scores, fake_scores)
+        return loss * float("nan") if runs[1].step >= 3 else loss
+
+    objective.discriminator_loss = breaks_at_step_three  # type: ignore[method-assign]
+    said: list[str] = []
+    assert fit_together(runs, report=said.append) is None
+    assert len(said) == 1 and "training diverged: loss_d" in said[0] and "at step 5" in said[0]
+    assert (runs[1].run_dir / rundir.DIVERGED).is_file()
+    for run in (runs[0], runs[2]):
+        assert run.step == 20 and not (run.run_dir / rundir.DIVERGED).exists()
+        assert [r["step"] for r in rundir.read_jsonl(run.run_dir / rundir.STATS)][-1] == 20
+        assert all(torch.isfinite(t).all() for t in weights(run))  # the broken seed's NaNs stay in its slices
+
+
+def test_a_benchmark_trains_seeds_apart_when_the_run_cannot_stack_and_says_why(tmp_path, capsys):
+    from ganzoo.bench.launch import train_seeds
+    from ganzoo.testing import quick_config
+
+    raws = [quick_config(tmp_path / f"seed{seed}", gan="wgan-gp", seed=seed) for seed in range(2)]
+    assert train_seeds(raws, progress=False) is None
+    out = capsys.readouterr().out
+    assert "seeds one after another: objective 'wgan-gp' works at the step level" in out
+    assert all((tmp_path / f"seed{seed}" / rundir.LAST_CHECKPOINT).is_file() for seed in range(2))
+    together = [quick_config(tmp_path / f"gan{seed}", gan="gan", seed=seed) for seed in range(2)]
+    assert train_seeds(together, progress=False) is None
+    assert "2 seeds together" in capsys.readouterr().out
