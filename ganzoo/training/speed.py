@@ -99,9 +99,9 @@ class Speed:
         # torch.compile cannot take gradients of gradients, which gradient penalties take through D (and
         # path-length regularisation through G): such networks run as they are
         twice: set[str] = set()
-        if any(_overrides(objective, method) for method in ("penalty", "d_penalty", "g_penalty")):
+        if any(overrides(objective, method) for method in ("penalty", "d_penalty", "g_penalty")):
             twice.update(discriminators)
-        if _overrides(objective, "g_penalty") and generator is not None:
+        if overrides(objective, "g_penalty") and generator is not None:
             twice.add(generator)
         if twice:
             warnings.warn(f"speed.compile: {', '.join(sorted(twice))} stay uncompiled: the objective's penalty "
@@ -127,7 +127,8 @@ def compile_problem(device: torch.device) -> str | None:
     return None
 
 
-def _overrides(objective: Objective, method: str) -> bool:
+def overrides(objective: Objective, method: str) -> bool:
+    """Whether ``objective``'s class defines ``method`` itself rather than inheriting Objective's."""
     return getattr(type(objective), method) is not getattr(Objective, method)
 
 
