@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ganzoo.api.specs import DataInfo, LoadedData
-from ganzoo.errors import GanzooError, RunDirError, one_line
+from ganzoo.errors import ConfigError, GanzooError, RunDirError, one_line
 from ganzoo.metrics.evaluation import EVAL_SEED, Evaluator
 from ganzoo.registry.discovery import Zoo, get_zoo
 from ganzoo.sampling.generation import (
@@ -149,11 +149,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
     run = restore_run(args.run, get_zoo(), raw=args.raw)
     classes = _chosen_classes(run, args.classes)
     labels, count = picture_plan(run.info, classes, args.num)
-    samples = generate(run.generator, run.prior, count, args.seed, labels)
+    if args.truncation is not None and run.prior.kind != "normal":
+        raise ConfigError(f"--truncation draws latents from a truncated normal, but {args.run} was trained with "
+                          f"the {run.prior.kind} prior; leave --truncation out")
+    samples = generate(run.generator, run.prior, count, args.seed, labels, truncation=args.truncation)
     output = args.output or run.default_output("sample")
-    save_picture(samples, run.info, output, run.title(), classes, run.real_points())
+    truncated = "" if args.truncation is None else f", latents truncated to ±{args.truncation:g}"
+    save_picture(samples, run.info, output, run.title() + truncated, classes, run.real_points())
     per_class = f" ({count // len(classes)} per class)" if classes is not None else ""
-    print(f"wrote {count} samples{per_class} from the {run.weights} weights to {output}")
+    print(f"wrote {count} samples{per_class} from the {run.weights} weights{truncated} to {output}")
     return 0
 
 

@@ -79,6 +79,17 @@ def bounded(least: int, most: int):
 positive = bounded(1, MAX_STEPS)
 
 
+def threshold(text: str) -> float:
+    """An argparse type: a truncation threshold, a finite number above 0 (0 would leave no latent to draw)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, e.g. 0.5, got '{text}'")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ganzoo", description="A plugin-based GAN zoo: one runner, one metric protocol, every GAN.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", default=None, metavar="LIST",
                    help="conditional runs: the classes to show, one row each in this order, e.g. 0,3,7 "
                         "(default all)")
+    p.add_argument("--truncation", type=threshold, default=None, metavar="T",
+                   help="the truncation trick (BigGAN): latents from the normal prior truncated to [-T, T], "
+                        "entries outside drawn again; smaller T, less variety and more typical samples")
     _add_output_options(p, "sample")
 
     p = sub.add_parser("interpolate", help="picture the samples along paths between two latent vectors",

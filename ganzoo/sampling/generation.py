@@ -27,11 +27,13 @@ DPI = 100
 
 @torch.no_grad()
 def generate(generator: nn.Module, prior: Prior, n: int, seed: int, labels: torch.Tensor | None = None,
-             latents: torch.Tensor | None = None, batch_size: int = 1000) -> torch.Tensor:
+             latents: torch.Tensor | None = None, batch_size: int = 1000,
+             truncation: float | None = None) -> torch.Tensor:
     """``n`` samples on the CPU, from a fixed seed, with the generator in eval mode, ``batch_size`` at a time.
 
-    The latent vectors are drawn from the prior unless given. A conditional
-    generator gets ``labels``, or labels drawn uniformly from the same seed.
+    The latent vectors are drawn from the prior unless given (from the prior truncated to ``[-truncation,
+    truncation]`` with ``truncation``: see :meth:`Prior.sample_truncated`). A conditional generator gets
+    ``labels``, or labels drawn uniformly from the same seed.
     """
     rng = torch.Generator(device=prior.device).manual_seed(seed)
     if labels is None:
@@ -42,7 +44,10 @@ def generate(generator: nn.Module, prior: Prior, n: int, seed: int, labels: torc
     with eval_mode(generator):
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
-            noise = prior.sample(size, rng) if latents is None else latents[start:start + size].to(prior.device)
+            if latents is not None:
+                noise = latents[start:start + size].to(prior.device)
+            else:
+                noise = prior.sample(size, rng) if truncation is None else prior.sample_truncated(size, rng, truncation)
             chunk_labels = None if labels is None else labels[start:start + size].to(prior.device)
             chunks.append(forward(generator, noise, chunk_labels).cpu())
     return torch.cat(chunks) if chunks else torch.empty(0)
