@@ -22,7 +22,7 @@ HERE = Path(__file__).parent
 def torchrun(*args: str, processes: int = 2) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=HERE,
-                          env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE)})
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 
 def train_on_two(raw: dict, *flags: str) -> None:
