@@ -20,11 +20,13 @@ from ganzoo.sampling.generation import (
     class_rows,
     first_samples,
     generate,
+    has_w_space,
     picture_plan,
     run_title,
     save_labelled_grid,
     save_picture,
     save_point_paths,
+    w_codes,
 )
 from ganzoo.sampling.interpolation import latent_paths
 from ganzoo.training import rundir
@@ -152,9 +154,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.truncation is not None and run.prior.kind != "normal":
         raise ConfigError(f"--truncation draws latents from a truncated normal, but {args.run} was trained with "
                           f"the {run.prior.kind} prior; leave --truncation out")
-    samples = generate(run.generator, run.prior, count, args.seed, labels, truncation=args.truncation)
+    if args.truncation is not None and args.psi is not None:
+        raise ConfigError("--truncation and --psi are two truncation tricks; use one")
+    _check_w_space(run, "--psi" if args.psi is not None else None)
+    samples = generate(run.generator, run.prior, count, args.seed, labels, truncation=args.truncation, psi=args.psi)
     output = args.output or run.default_output("sample")
-    truncated = "" if args.truncation is None else f", latents truncated to ±{args.truncation:g}"
+    truncated = ("" if args.truncation is None else f", latents truncated to ±{args.truncation:g}") + (
+        "" if args.psi is None else f", W truncated by psi {args.psi:g}")
     save_picture(samples, run.info, output, run.title() + truncated, classes, run.real_points())
     per_class = f" ({count // len(classes)} per class)" if classes is not None else ""
     print(f"wrote {count} samples{per_class} from the {run.weights} weights{truncated} to {output}")
@@ -167,12 +173,20 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     classes = _chosen_classes(run, args.classes)
     row_classes = None if classes is None else [classes[row % len(classes)] for row in range(args.rows)]
     labels = None if row_classes is None else class_rows(row_classes, args.steps)
+    in_w = args.space == "w"
+    _check_w_space(run, "--space w" if in_w else "--psi" if args.psi is not None else None)
+    method = args.method or ("linear" if in_w else "slerp")
     rng = torch.Generator(device=run.prior.device).manual_seed(args.seed)
     starts, ends = run.prior.sample(args.rows, rng), run.prior.sample(args.rows, rng)
-    latents = latent_paths(starts, ends, args.steps, args.method)
-    samples = generate(run.generator, run.prior, len(latents), args.seed, labels, latents)
-    output = args.output or run.default_output(f"interpolate-{args.method}")
-    title = f"{run.title()}, {args.method} interpolation"
+    if in_w:  # each row's ends mapped with the row's class
+        ends_labels = None if row_classes is None else torch.tensor(row_classes).to(run.prior.device)
+        starts, ends = (w_codes(run.generator, codes, ends_labels, args.psi or 1.0) for codes in (starts, ends))
+    latents = latent_paths(starts, ends, args.steps, method)
+    samples = generate(run.generator, run.prior, len(latents), args.seed, labels, latents,
+                       psi=None if in_w else args.psi, in_w=in_w)
+    output = args.output or run.default_output(f"interpolate-{method}" + ("-w" if in_w else ""))
+    title = f"{run.title()}, {method} interpolation" + (" in W" if in_w else "") + (
+        "" if args.psi is None else f", psi {args.psi:g}")
     output.parent.mkdir(parents=True, exist_ok=True)
     if not run.info.is_image:
         save_point_paths(samples.view(args.rows, args.steps, -1), first_samples(run.data), output, title)
@@ -180,8 +194,16 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         row_names = [f"#{row}" if row_classes is None else f"{class_name(run.info, row_classes[row])} #{row}"
                      for row in range(args.rows)]
         save_labelled_grid(samples, row_names, args.steps, output, title)
-    print(f"wrote {args.rows} {args.method} paths of {args.steps} steps from the {run.weights} weights to {output}")
+    print(f"wrote {args.rows} {method} paths{' in W' if in_w else ''} of {args.steps} steps from the {run.weights} "
+          f"weights to {output}")
     return 0
+
+
+def _check_w_space(run: RestoredRun, option: str | None) -> None:
+    """Refuse ``option`` (one that needs a W space) for a generator without one."""
+    if option is not None and not has_w_space(run.generator):
+        raise ConfigError(f"{option} needs a style-based generator (one with mapping and synthesis networks, as "
+                          f"StyleGAN2's); GAN '{run.config.gan}' has none: leave {option} out")
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -88,6 +89,23 @@ def threshold(text: str) -> float:
     if not (0 < value < float("inf")):
         raise argparse.ArgumentTypeError(f"must be a number above 0, e.g. 0.5, got '{text}'")
     return value
+
+
+def finite(text: str) -> float:
+    """An argparse type: any finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a number, e.g. 0.7, got '{text}'")
+    return value
+
+
+def _add_psi_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--psi", type=finite, default=None,
+                   help="style-based generators (StyleGAN2): truncation in W, w_avg + psi * (w - w_avg); 1 changes "
+                        "nothing, 0 gives the average image, 0.5 to 0.7 trades variety for typical samples")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truncation", type=threshold, default=None, metavar="T",
                    help="the truncation trick (BigGAN): latents from the normal prior truncated to [-T, T], "
                         "entries outside drawn again; smaller T, less variety and more typical samples")
+    _add_psi_option(p)
     _add_output_options(p, "sample")
 
     p = sub.add_parser("interpolate", help="picture the samples along paths between two latent vectors",
@@ -206,7 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "each pair, one row per pair: spherical (slerp, the default) or linear. Uses "
                                    "the generator's moving average when the run kept one.")
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
-    p.add_argument("--method", choices=["slerp", "linear"], default="slerp", help="path shape (default slerp)")
+    p.add_argument("--method", choices=["slerp", "linear"], default=None,
+                   help="path shape (default slerp between latents, linear in W)")
+    p.add_argument("--space", choices=["z", "w"], default="z",
+                   help="interpolate between latent vectors (z, the default) or, for a style-based generator such "
+                        "as StyleGAN2's, between their W codes (w)")
+    _add_psi_option(p)
     p.add_argument("--steps", type=bounded(2, MAX_PATH), default=10, help="points along each path, both ends included "
                                                                   "(at least 2; default 10)")
     p.add_argument("--rows", type=bounded(1, MAX_PATH), default=8, help="paths, one per row (default 8)")
