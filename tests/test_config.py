@@ -29,6 +29,10 @@ class DefaultsPlugin:
                          citation="-", options=WidthOptions,
                          defaults={"batch_size": 11, "d_steps": 2, "optimizer_d": {"kind": "sgd", "lr": 0.5}}))
 
+        register(GanSpec(name="with-options", build=lambda info, z, o: None, default_objective="strict-obj",
+                         citation="-", defaults={"objective_options": {"gamma": 2.0}},
+                         overrides={"algorithm_options": {"patience": 3}}, default_algorithm="patient"))
+
         register(GanSpec(name="architectural", build=lambda info, z, o: None, default_objective="strict-obj",
                          default_algorithm="patient", citation="-", defaults={"optimizer_d": {"lr": 0.3}},
                          overrides={"optimizer_d": {"lr": 0.7}, "batch_size": 13}))
@@ -74,6 +78,17 @@ def test_an_algorithm_s_defaults_are_lowest_and_a_gan_s_overrides_beat_the_objec
     with pytest.raises(UnknownNameError, match="unknown algorithm 'patience'; did you mean 'patient'"):
         resolve_config({"gan": "opinionated", "dataset": "ring8", "algorithm": "patience"}, zoo)
     assert default.algorithm == "alternating"
+
+
+def test_a_gans_options_for_its_default_objective_and_algorithm_do_not_follow_it_to_others(zoo):
+    own = resolve_config({"gan": "with-options", "dataset": "ring8"}, zoo)
+    assert own.objective_options == {"gamma": 2.0} and own.algorithm_options == {"patience": 3}
+    other = resolve_config({"gan": "with-options", "dataset": "ring8", "objective": "plain-obj",
+                            "algorithm": "alternating"}, zoo)
+    assert other.objective_options == {} and other.algorithm_options == {}
+    user = resolve_config({"gan": "with-options", "dataset": "ring8", "objective": "plain-obj",
+                           "objective_options": {"beta": 1}}, zoo)
+    assert user.objective_options == {"beta": 1} and user.algorithm_options == {"patience": 3}
 
 
 def test_toml_file_and_set_overrides(tmp_path, zoo):

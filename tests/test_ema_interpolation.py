@@ -13,7 +13,7 @@ from ganzoo.registry.discovery import get_zoo
 from ganzoo.sampling.interpolation import latent_paths, linear_path, slerp_path
 from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.config import resolve_config
+from ganzoo.training.config import EmaConfig, resolve_config
 from ganzoo.training.trainer import Trainer
 
 
@@ -40,6 +40,30 @@ def test_the_average_follows_its_closed_form(tmp_path, start):
         expected = expected + (1 - decay) * decay ** (steps - t) * history[t]
     assert torch.allclose(flat(trainer.generator_ema), expected, atol=1e-6)
     assert not torch.allclose(flat(trainer.generator_ema), history[-1], atol=1e-4)
+
+
+def test_the_ramped_up_average_follows_stylegan2_adas_rule_in_images(tmp_path):
+    # training_loop.py: ema_nimg = min(ema_kimg * 1000, cur_nimg * rampup); beta = 0.5 ** (batch / ema_nimg)
+    batch, ema_kimg, rampup = 64, 500, 0.05
+    ema = EmaConfig(enabled=True, decay=0.5 ** (batch / (ema_kimg * 1000)), rampup=rampup)
+    for done in (0, 1, 10, 1000, 156_249, 156_251, 10**6):
+        nimg = min(ema_kimg * 1000, done * batch * rampup)
+        expected = 0.5 ** (batch / max(nimg, 1e-8))
+        assert ema.decay_at(done) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    assert EmaConfig(decay=0.9, start=3).decay_at(2) == 0.0 and EmaConfig(decay=0.9, start=3).decay_at(3) == 0.9
+    decays = []
+    trainer = make_trainer(toy_run(tmp_path, ema={"enabled": True, "decay": 0.8, "rampup": 1.0}))
+    history = [flat(trainer.generator)]
+    for _ in range(4):
+        decays.append(trainer.config.ema.decay_at(trainer.step))
+        trainer.train_step()
+        history.append(flat(trainer.generator))
+    # the half-life grows with the steps done (1, 2, 3) until it reaches decay 0.8's, log 0.5 / log 0.8 = 3.1
+    assert decays == pytest.approx([0.0, 0.5, 0.5 ** (1 / 2), 0.5 ** (1 / 3)])
+    expected = history[0]
+    for decay, weights in zip(decays, history[1:]):
+        expected = decay * expected + (1 - decay) * weights
+    assert torch.allclose(flat(trainer.generator_ema), expected, atol=1e-6)
 
 
 def test_the_average_is_checkpointed_resumed_exactly_and_used_for_sampling(tmp_path, capsys):

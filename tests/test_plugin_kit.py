@@ -94,6 +94,41 @@ def test_plugin_check_catches_state_that_is_not_checkpointed(capsys, make_distri
     assert "FAIL  algorithm[forgetful]-trains-and-resumes" in out and "differs from the uninterrupted run" in out
 
 
+WIDE = """
+from pydantic import Field
+from torch import nn
+from ganzoo import DataInfo, GanSpec, Options, hookimpl
+
+ganzoo_plugin_api = "2.0"
+WIDTHS = []
+
+
+class Width(Options):
+    width: int = Field(4096, gt=0)
+
+
+def build(info, z_dim, options):
+    WIDTHS.append(options.width)
+    return (nn.Sequential(nn.Linear(z_dim, options.width), nn.Tanh(), nn.Linear(options.width, 2), nn.Tanh()),
+            nn.Sequential(nn.Linear(2, options.width), nn.ReLU(), nn.Linear(options.width, 1)))
+
+
+@hookimpl
+def register_gans(register):
+    register(GanSpec(name="wide", build=build, default_objective="minimax", citation="-", options=Width,
+                     test_options={"width": 3}))
+"""
+
+
+def test_conformance_checks_build_a_gan_at_its_test_options(capsys, make_distribution):
+    make_distribution("ganzoo-wide", "0.1", "ganzoo_wide", WIDE)
+    assert main(["plugin", "check", "ganzoo-wide"]) == 0
+    assert "0 failed" in capsys.readouterr().out
+    import ganzoo_wide
+
+    assert ganzoo_wide.WIDTHS and set(ganzoo_wide.WIDTHS) == {3}
+
+
 def test_plugin_check_of_something_not_installed_is_one_line(capsys):
     assert main(["plugin", "check", "ganzoo-nowhere"]) == 2
     err = capsys.readouterr().err

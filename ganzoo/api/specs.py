@@ -77,7 +77,11 @@ class GanSpec:
     ``{"optimizer_g": {"lr": 2e-4}}``) under the objective's defaults;
     ``overrides`` are values that take precedence over the objective's (a
     published setting that belongs to the architecture, not to the loss). The
-    user's config overrides both.
+    user's config overrides both. A GAN's ``objective_options`` and
+    ``algorithm_options`` there apply only when the run uses its default
+    objective or algorithm. ``test_options`` are the ``gan_options`` the
+    conformance checks build it with (narrow widths, so that checks training a
+    few steps take seconds on a CPU); users get the published options.
     """
 
     name: str
@@ -90,6 +94,7 @@ class GanSpec:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     default_algorithm: str = "alternating"
     serves: tuple[DataInfo, ...] = (DataInfo(shape=(2,)),)
+    test_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -361,7 +361,7 @@ def restore_run(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
     use_ema = config.ema.enabled and not raw
     load_module_state(generator, checkpoint, algorithm.generator + ("_ema" if use_ema else ""), path)
     device = resolve_device("auto")
-    weights = weights_name(config.ema.decay if use_ema else None)
+    weights = weights_name(config.ema.decay if use_ema else None, config.ema.rampup)
     return RestoredRun(path, checkpoint, config, info, generator.to(device),
                        Prior(config.prior, config.z_dim, device, info.condition_classes), weights, plan, data)
 

@@ -8,15 +8,15 @@ cannot apply). A plugin's pytest suite turns them all on with one line,
 
 For each contribution:
 
-- GAN, for every data description in ``serves``: it builds and its networks
-  fit the data (the runner's own shape checks), the generator's images lie in
-  [-1, 1]; with its default objective, the discriminator's loss falls on a
-  fixed batch; a run trains, checkpoints and resumes, and a few steps later
-  every network, optimizer, plugin state and statistic equals the
-  uninterrupted run's.
+- GAN, for every data description in ``serves``, built with its
+  ``test_options``: it builds and its networks fit the data (the runner's own
+  shape checks), the generator's images lie in [-1, 1]; with its default
+  objective, the discriminator's loss falls on a fixed batch; a run trains,
+  checkpoints and resumes, and a few steps later every network, optimizer,
+  plugin state and statistic equals the uninterrupted run's.
 - objective, algorithm, augmentation: the same run checks with the kit's MLP
-  pair (or, for an algorithm, a GAN of its own distribution that defaults to
-  it); an augmentation keeps shapes and passes gradients.
+  pair (or, for an objective or algorithm, a GAN of its own distribution that
+  defaults to it); an augmentation keeps shapes and passes gradients.
 - data set: it builds with its default options (or is skipped, saying why) and
   its samples have the shape and range it declares.
 - metric suite: it builds, and measures a generator of data it applies to.
@@ -133,7 +133,7 @@ def _label(info: DataInfo) -> str:
 def _batch_size(zoo: Zoo, gan: str, info: DataInfo) -> int:
     """Four packs of the GAN's widest pack: small enough for a CPU, a multiple of every pack."""
     spec = zoo.gans.get(gan)
-    built = spec.build(info, 8, spec.options())
+    built = spec.build(info, 8, spec.options.model_validate(dict(spec.test_options)))
     modules = built.values() if isinstance(built, dict) else built
     return 4 * math.lcm(*(ScoreLayout.of(module).pack for module in modules))
 
@@ -239,8 +239,16 @@ def _gan_checks(zoo: Zoo, name: str, record: PluginRecord) -> list[Check]:
     return checks
 
 
-def _gan_trainer(zoo: Zoo, name: str, info: DataInfo, folder: Path) -> Trainer:
-    return _trainer(zoo, folder, gan=name, batch_size=_batch_size(zoo, name, info), **_data_config(info))
+def _gan_trainer(zoo: Zoo, name: str, info: DataInfo, folder: Path, **config: Any) -> Trainer:
+    """A run of GAN ``name`` at its test options, on synthetic data of ``info``."""
+    return _trainer(zoo, folder, gan=name, batch_size=_batch_size(zoo, name, info),
+                    gan_options=dict(zoo.gans.get(name).test_options), **_data_config(info), **config)
+
+
+def _own_gan(zoo: Zoo, record: PluginRecord, role: str, name: str) -> str | None:
+    """A GAN of the same distribution whose default ``role`` (objective, algorithm) is ``name``."""
+    own = [gan for gan in record.contributes.get("gans", []) if getattr(zoo.gans.get(gan), f"default_{role}") == name]
+    return own[0] if own else None
 
 
 def _gan_builds(make: Callable[[Path], Trainer], info: DataInfo, folder: Path) -> str:
@@ -255,7 +263,13 @@ def _gan_builds(make: Callable[[Path], Trainer], info: DataInfo, folder: Path) -
 
 
 def _objective_checks(zoo: Zoo, name: str, record: PluginRecord) -> list[Check]:
+    """Run with a GAN of the same distribution made for the objective, if there is one (an objective may need
+    its own networks: a path-length penalty a mapping network), else with the kit's MLP pair."""
+    own = _own_gan(zoo, record, "objective", name)
+
     def make(folder: Path) -> Trainer:
+        if own is not None:
+            return _gan_trainer(zoo, own, zoo.gans.get(own).serves[0], folder, objective=name)
         return _trainer(zoo, folder, gan=kit.MLP, objective=name, batch_size=16)
 
     return [Check(f"objective[{name}]-discriminator-learns", functools.partial(_discriminator_learns, make)),
@@ -263,14 +277,14 @@ def _objective_checks(zoo: Zoo, name: str, record: PluginRecord) -> list[Check]:
 
 
 def _algorithm_checks(zoo: Zoo, name: str, record: PluginRecord) -> list[Check]:
-    own = [gan for gan in record.contributes.get("gans", []) if zoo.gans.get(gan).default_algorithm == name]
-    gan = own[0] if own else kit.MLP
-    info = zoo.gans.get(gan).serves[0]
+    own = _own_gan(zoo, record, "algorithm", name)
 
     def make(folder: Path) -> Trainer:
-        objective = {} if own else {"objective": kit.OBJECTIVE}
-        return _trainer(zoo, folder, gan=gan, algorithm=name, batch_size=_batch_size(zoo, gan, info),
-                        **objective, **_data_config(info))
+        if own is not None:
+            return _gan_trainer(zoo, own, zoo.gans.get(own).serves[0], folder, algorithm=name)
+        return _trainer(zoo, folder, gan=kit.MLP, algorithm=name, objective=kit.OBJECTIVE,
+                        batch_size=_batch_size(zoo, kit.MLP, zoo.gans.get(kit.MLP).serves[0]),
+                        **_data_config(zoo.gans.get(kit.MLP).serves[0]))
 
     return [Check(f"algorithm[{name}]-updates-every-network", functools.partial(_updates_every_network, make)),
             Check(f"algorithm[{name}]-trains-and-resumes", lambda folder: _resumes_bit_for_bit(make, folder))]

@@ -78,6 +78,20 @@ class EmaConfig(StrictModel):
     decay: float = Field(0.999, gt=0, lt=1, description="weight of the old average at each step")
     start: int = Field(0, ge=0, le=MAX_STEPS, description="generator steps before averaging starts (the copy "
                                                           "follows G until then)")
+    rampup: float | None = Field(None, gt=0, le=1, description=(
+        "StyleGAN2-ADA's ramp-up: the average's half-life is at most this fraction of the steps done, so early "
+        "weights are forgotten fast (its CIFAR-10 config: 0.05); unset: the half-life that decay gives, throughout"))
+
+    def decay_at(self, done: int) -> float:
+        """The decay of the update after generator step ``done + 1``: 0 (a copy of G) before ``start``; with
+        ``rampup``, ``0.5 ** (1 / min(h, rampup * done))`` for the half-life ``h = log 0.5 / log decay`` in steps,
+        as stylegan2-ada-pytorch's training_loop.py computes it in images."""
+        if done < self.start:
+            return 0.0
+        if self.rampup is None:
+            return self.decay
+        half_life = min(math.log(0.5) / math.log(self.decay), self.rampup * done)
+        return 0.5 ** (1 / half_life) if half_life > 0 else 0.0
 
 
 class SpeedConfig(StrictModel):
@@ -331,12 +345,23 @@ def resolve_config(raw: Mapping[str, Any], zoo: Any, where: str = "config") -> R
     if user.augmentation is not None:
         zoo.augmentations.get(user.augmentation)
     merged: dict[str, Any] = {}
-    for layer in (algorithm.defaults, gan.defaults, objective.defaults, gan.overrides, raw):
+    gan_layers = [_own_options_only(layer, gan, objective.name, algorithm.name) for layer in (gan.defaults,
+                                                                                            gan.overrides)]
+    for layer in (algorithm.defaults, gan_layers[0], objective.defaults, gan_layers[1], raw):
         merged = deep_merge(merged, layer)
     merged.update(objective=objective.name, algorithm=algorithm.name)
     merged.setdefault("out_dir", str(default_run_dir(gan.name, objective.name, dataset.name, user.seed)))
     return validate(RunConfig, merged, f"{where} (with the defaults of GAN '{gan.name}', objective "
                                        f"'{objective.name}' and algorithm '{algorithm.name}')")
+
+
+def _own_options_only(layer: Mapping[str, Any], gan: Any, objective: str, algorithm: str) -> Mapping[str, Any]:
+    """A GAN's defaults or overrides without the options it sets for its default objective or algorithm when the
+    run uses another one (whose options those are not)."""
+    foreign = {key for key, part, default in (("objective_options", objective, gan.default_objective),
+                                              ("algorithm_options", algorithm, gan.default_algorithm))
+               if part != default}
+    return {key: value for key, value in layer.items() if key not in foreign}
 
 
 def _named_or_default(name: str | None, gan: Any, key: str, registry: Any) -> str:

@@ -20,9 +20,11 @@ from torch import nn
 from ganzoo.errors import ConfigError
 
 
-def weights_name(decay: float | None) -> str:
-    """How metrics protocols and pictures name the weights used: ``raw``, or the average and its decay."""
-    return "raw" if decay is None else f"ema (decay {decay:g})"
+def weights_name(decay: float | None, rampup: float | None = None) -> str:
+    """How metrics protocols and pictures name the weights used: ``raw``, or the average, its decay and ramp-up."""
+    if decay is None:
+        return "raw"
+    return f"ema (decay {decay:g})" if rampup is None else f"ema (decay {decay:g}, rampup {rampup:g})"
 
 
 def ema_copy(generator: nn.Module) -> nn.Module:

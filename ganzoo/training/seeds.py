@@ -137,8 +137,7 @@ class SeedGroup:
             first.algorithm.step(self.step)
         for run in self.runs:
             if run.generator_ema is not None and run.generator is not None:
-                update_ema(run.generator_ema, run.generator,
-                           run.config.ema.decay if run.step >= run.config.ema.start else 0.0)
+                update_ema(run.generator_ema, run.generator, run.config.ema.decay_at(run.step))
             run.step += 1
             run.in_step = False
 

@@ -125,7 +125,7 @@ class Trainer:
 
     @property
     def generator_weights(self) -> str:
-        return weights_name(None if self.generator_ema is None else self.config.ema.decay)
+        return weights_name(None if self.generator_ema is None else self.config.ema.decay, self.config.ema.rampup)
 
     # -- one step ----------------------------------------------------------
 
@@ -154,8 +154,7 @@ class Trainer:
                 raise self.plan.failure(exc, f"training step {self.step + 1}") from exc
         # Moving average of G: a plain copy until ema.start steps are done
         if self.generator_ema is not None and self.generator is not None:
-            update_ema(self.generator_ema, self.generator,
-                       self.config.ema.decay if self.step >= self.config.ema.start else 0.0)
+            update_ema(self.generator_ema, self.generator, self.config.ema.decay_at(self.step))
         self.step += 1
         self.in_step = False
 
