@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 # import torch, so Ctrl-C while the command starts is handled by the command, and `ganzoo --help` is quick.
 _EXPORTS = {
     "ganzoo.api.algorithm": ("Algorithm", "Batch", "ScoreLayout", "TrainingStep"),
+    "ganzoo.algorithms.alternating": ("Alternating",),
     "ganzoo.api.augmentation": ("Augmentation",),
     "ganzoo.api.hookspecs": ("hookimpl", "hookspec"),
     "ganzoo.api.metric": ("EvaluationInput", "Metric"),
@@ -32,6 +33,7 @@ _EXPORTS = {
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
 if TYPE_CHECKING:
+    from ganzoo.algorithms.alternating import Alternating
     from ganzoo.api.algorithm import Algorithm, Batch, ScoreLayout, TrainingStep
     from ganzoo.api.augmentation import Augmentation
     from ganzoo.api.hookspecs import hookimpl, hookspec
@@ -68,10 +70,10 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_HOME})
 
 
-__version__ = "0.2.3"
+__version__ = "0.2.4"
 
 __all__ = [
-    "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",
+    "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Alternating", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",
     "DatasetSpec", "EvaluationInput", "GanSpec", "GaussianMixture", "LoadedData", "Metric", "MetricSpec",
     "NoOptions", "Objective", "ObjectiveSpec", "Options", "Prior", "ScoreLayout", "Stateful", "StepContext",
     "SuiteSpec", "TrainingStep", "build_gan", "build_objective", "hookimpl", "hookspec", "list_algorithms",

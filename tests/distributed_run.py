@@ -1,5 +1,6 @@
 """Started by tests/test_distributed.py under torchrun: train the run config given as JSON (continuing it with
-``--resume``), then save this rank's weights beside it as rank<N>.safetensors for the test to compare."""
+``--resume``), then save this rank's weights beside it as rank<N>.safetensors for the test to compare (with the batch
+share and process count its algorithm saw)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def main() -> None:
     trainer.fit(resume="--resume" in sys.argv)
     weights = {f"{name}/{key}": value.detach().contiguous()
                for name, network in trainer.networks.items() for key, value in network.state_dict().items()}
-    save_file(weights, str(Path(raw["out_dir"]) / f"rank{trainer.world.rank}.safetensors"))
+    save_file(weights, str(Path(raw["out_dir"]) / f"rank{trainer.world.rank}.safetensors"),
+              metadata={"batch_size": str(trainer.services.batch_size), "world_size": str(trainer.services.world_size)})
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file
 
 from ganzoo.testing import quick_config, train
@@ -36,6 +37,8 @@ def test_two_processes_hold_the_same_weights_and_follow_one_process_with_the_sam
     train_on_two(raw)
     rank0, rank1 = (load_file(str(tmp_path / "two" / f"rank{rank}.safetensors")) for rank in (0, 1))
     assert rank0.keys() == rank1.keys() and all(torch.equal(rank0[key], rank1[key]) for key in rank0)
+    with safe_open(str(tmp_path / "two" / "rank1.safetensors"), "pt") as saved:  # an algorithm's view of the batch
+        assert saved.metadata() == {"batch_size": "16", "world_size": "2"}
 
     # one process with the same global batch draws the same samples and noise: only the order of sums differs
     torch.set_num_threads(1)

@@ -74,7 +74,10 @@ class TrainingStep(ABC):
     Attributes:
         index: generator steps completed before this one (0 for the first step).
         steps: the run's total number of steps (``progress`` is ``index / steps``).
-        batch_size: the run's batch size.
+        batch_size: the run's batch size, or this process's share of it when several processes train together
+            (``torchrun``): what ``real()`` and ``generate()`` draw by default.
+        world_size: the processes training together (1 without ``torchrun``); a step shows
+            ``batch_size * world_size`` real images per discriminator step.
         d_steps: the run's discriminator steps per generator step (config ``d_steps``).
         num_classes: the number of classes of a class-conditional run, else None.
         networks: every network the algorithm built, by name.
@@ -84,6 +87,7 @@ class TrainingStep(ABC):
     index: int
     steps: int
     batch_size: int
+    world_size: int
     d_steps: int
     num_classes: int | None
     networks: Mapping[str, nn.Module]

@@ -167,7 +167,7 @@ class SeedsStep(TrainingStep):
         self.networks = group.networks
         self.objective = SeedObjectives(group.runs)
         self.steps, self.d_steps = first.config.steps, first.config.d_steps
-        self.batch_size = first.services.batch_size
+        self.batch_size, self.world_size = first.services.batch_size, first.services.world_size
         self.num_classes = None
         self.index = 0
         self.speed = first.speed

@@ -36,6 +36,7 @@ class RunnerStep(TrainingStep):
         self.prior = prior
         self.noise = noise
         self.steps, self.batch_size, self.d_steps = steps, batch_size, d_steps
+        self.world_size = world.size
         self.num_classes = prior.num_classes
         self.sample_shape = sample_shape
         self.index = 0
