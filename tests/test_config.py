@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from pydantic import Field
 
 from ganzoo import AlgorithmSpec, GanSpec, ObjectiveSpec, Options, hookimpl
@@ -162,3 +163,13 @@ def test_overrides_parse_as_toml_values_else_strings():
         "a": 1, "b": 1.5, "c": True, "d": [1, 2], "e": "word", "f": {"g": "q"}}
     with pytest.raises(ConfigError, match="--set expects key=value"):
         parse_overrides(["steps"])
+
+
+@pytest.mark.parametrize("kind", ["adam", "rmsprop"])
+def test_an_optimizers_epsilon_reaches_torch(kind):
+    from ganzoo.training.config import OptimizerConfig
+    from ganzoo.training.optimizers import build_optimizer
+
+    weight = torch.nn.Parameter(torch.zeros(3))
+    assert build_optimizer(OptimizerConfig(kind=kind), [weight]).param_groups[0]["eps"] == 1e-8
+    assert build_optimizer(OptimizerConfig(kind=kind, eps=1e-6), [weight]).param_groups[0]["eps"] == 1e-6

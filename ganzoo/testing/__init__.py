@@ -12,7 +12,7 @@ In a plugin's test suite::
 """
 
 from ganzoo.testing.conformance import Check, Skipped, checks_for, conformance_tests
-from ganzoo.testing.runs import quick_config, resolved_config, train, trainer
+from ganzoo.testing.runs import labelled_images, quick_config, resolved_config, train, trainer
 
-__all__ = ["Check", "Skipped", "checks_for", "conformance_tests", "quick_config", "resolved_config", "train",
-           "trainer"]
+__all__ = ["Check", "Skipped", "checks_for", "conformance_tests", "labelled_images", "quick_config", "resolved_config",
+           "train", "trainer"]

@@ -69,6 +69,8 @@ class OptimizerConfig(StrictModel):
     betas: tuple[Beta, Beta] = Field((0.5, 0.999), description="Adam's averaging coefficients, each in [0, 1)")
     momentum: float = Field(0.0, ge=0)
     weight_decay: float = Field(0.0, ge=0)
+    eps: float = Field(1e-8, gt=0, le=1, description="Adam's and RMSprop's epsilon, added to the root of the "
+                                                     "squared-gradient average")
 
 
 class EmaConfig(StrictModel):

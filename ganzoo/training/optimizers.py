@@ -14,9 +14,10 @@ from ganzoo.training.config import OptimizerConfig, RunConfig
 
 def build_optimizer(settings: OptimizerConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
     if settings.kind == "adam":
-        return torch.optim.Adam(params, lr=settings.lr, betas=settings.betas, weight_decay=settings.weight_decay)
+        return torch.optim.Adam(params, lr=settings.lr, betas=settings.betas, eps=settings.eps,
+                                weight_decay=settings.weight_decay)
     if settings.kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=settings.lr, momentum=settings.momentum,
+        return torch.optim.RMSprop(params, lr=settings.lr, momentum=settings.momentum, eps=settings.eps,
                                    weight_decay=settings.weight_decay)
     return torch.optim.SGD(params, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay)
 

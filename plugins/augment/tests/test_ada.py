@@ -243,3 +243,18 @@ def test_bad_options_are_refused_in_one_line(tmp_path, options, message):
 def testmatrices_broadcast_numbers_and_per_image_values():
     built = matrices([[1, torch.tensor([2.0, 3.0])], [0, 1]], 2, torch.device("cpu"))
     assert torch.equal(built, torch.tensor([[[1.0, 2.0], [0.0, 1.0]], [[1.0, 3.0], [0.0, 1.0]]]))
+
+
+def test_a_run_augments_real_and_generated_batches_with_the_same_pipeline(tmp_path, monkeypatch):
+    seen: list[tuple[int, bool]] = []
+    original = ADA.__call__
+
+    def watched(self, samples):
+        seen.append((len(samples), samples.requires_grad))
+        return original(self, samples)
+
+    monkeypatch.setattr(ADA, "__call__", watched)
+    train(tmp_path / "run", gan="dcgan", dataset="fashion-mnist", augmentation="ada",
+          gan_options={"g_channels": 8, "d_channels": 8}, steps=2, batch_size=4)
+    # each step: real and generated in D's step, generated (with gradients for G) in G's step
+    assert seen[:3] == [(4, False), (4, False), (4, True)]

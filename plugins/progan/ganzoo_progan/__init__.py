@@ -76,17 +76,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import Field, create_model
 
-from ganzoo import AlgorithmSpec, DataInfo, GanSpec, ObjectiveSpec, Options, hookimpl
+from ganzoo import AlgorithmSpec, DataInfo, GanSpec, ObjectiveSpec, Options, SuiteSpec, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_progan.growing import Progressive, ScheduleOptions
 from ganzoo_progan.networks import Discriminator, Generator, level_widths
 from ganzoo_progan.objective import ADAM, DriftOptions, build_objective
 from ganzoo_progan.objective import DEFAULTS as OBJECTIVE_DEFAULTS
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.1"  # register_suites
 
 PROGAN = ("Karras, Aila, Laine and Lehtinen 2018, Progressive Growing of GANs for Improved Quality, Stability, and "
           "Variation, ICLR (arXiv:1710.10196)")
@@ -198,3 +199,8 @@ def register_objectives(register):
         options=DriftOptions,
         defaults=OBJECTIVE_DEFAULTS,
     ))
+
+
+@hookimpl
+def register_suites(register):
+    register(SuiteSpec("cifar10-progan", Path(__file__).parent / "suites" / "cifar10-progan.toml"))

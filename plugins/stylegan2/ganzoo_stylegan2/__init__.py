@@ -57,11 +57,12 @@ Departures, and why:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, hookimpl
+from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, SuiteSpec, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_stylegan2.configs import CIFAR, PAPER256, ReleaseConfig, run_defaults
 from ganzoo_stylegan2.discriminator import Discriminator
@@ -69,7 +70,7 @@ from ganzoo_stylegan2.generator import Generator
 from ganzoo_stylegan2.objective import CITATION as OBJECTIVE_CITATION
 from ganzoo_stylegan2.objective import StyleGAN2Loss, StyleGAN2LossOptions
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.1"  # register_suites
 
 STYLEGAN2 = ("Karras, Laine, Aittala, Hellsten, Lehtinen and Aila 2020, Analyzing and Improving the Image Quality "
              "of StyleGAN, CVPR (arXiv:1912.04958)")
@@ -182,3 +183,8 @@ def register_objectives(register):
         description="non-saturating loss, lazy R1 (every 16 D steps) and lazy path-length penalty (every 4 G steps)",
         options=StyleGAN2LossOptions,
     ))
+
+
+@hookimpl
+def register_suites(register):
+    register(SuiteSpec("cifar10-stylegan2-ada", Path(__file__).parent / "suites" / "cifar10-stylegan2-ada.toml"))
