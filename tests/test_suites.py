@@ -182,3 +182,12 @@ def test_a_plugin_using_the_suites_hook_declares_api_2_1(make_distribution):
                                          r'ganzoo_plugin_api = "2.0"; declare "2.1"'):
         zoo = get_zoo()
     assert "mini" not in zoo.suites and "toy" in zoo.suites
+
+
+def test_list_counts_a_single_run_in_the_singular(tmp_path, capsys, make_distribution):
+    site = make_distribution("ganzoo-suites", "1.0", "ganzoo_suites", PLUGIN_SUITES)
+    suite = mini_suite()
+    suite["budgets"]["quick"]["seeds"] = 1
+    write_toml(site / "mini.toml", suite)
+    assert main(["bench", "--list"]) == 0
+    assert "--budget quick: 1 run of 10 steps (1 seed)" in capsys.readouterr().out

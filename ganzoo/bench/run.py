@@ -118,7 +118,8 @@ def list_suites(zoo: Zoo) -> str:
                     f"about {_duration(runs * budget.minutes_per_run)} on {machine}")
             counts = sorted({budget.steps, *budget.entry_steps.values()})
             steps = f"{counts[0]:,}" + (f" to {counts[-1]:,}" if len(counts) > 1 else "")
-            lines.append(f"  --budget {budget_name}: {'' if exact else 'up to '}{runs} runs of {steps} steps "
+            plural = "s" if runs != 1 else ""
+            lines.append(f"  --budget {budget_name}: {'' if exact else 'up to '}{runs} run{plural} of {steps} steps "
                          f"({budget.seeds} seed{'s' if budget.seeds > 1 else ''}), {tag}; {cost}")
     return "\n".join(lines) if lines else "no suites registered"
 
