@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import torch
 from torch import nn
 
 CACHE_ENV = "GANZOO_CACHE_DIR"
@@ -53,3 +54,13 @@ def eval_mode(*networks: nn.Module) -> Iterator[None]:
     finally:
         for network, mode in zip(networks, modes):
             network.train(mode)
+
+
+@contextmanager
+def seeded_draws(seed: int, device: torch.device) -> Iterator[None]:
+    """Inside the block torch's global generators (CPU, and ``device`` if a GPU) draw from a stream seeded by
+    ``seed``; outside, their state is as before. Randomness a network draws itself in eval mode (StyleGAN2's noise
+    inputs) then repeats for a seed, and sampling or measuring in the middle of training leaves its streams alone."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(seed)
+        yield

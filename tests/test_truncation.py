@@ -67,3 +67,20 @@ def test_truncation_is_refused_in_one_line_where_it_cannot_apply(tmp_path, capsy
         with pytest.raises(SystemExit) as stopped:
             main(["sample", str(tmp_path / "uniform"), "--truncation", bad])
         assert stopped.value.code == 2 and "must be a number above 0" in capsys.readouterr().err
+
+
+class Noisy(nn.Module):
+    """Draws noise of its own in eval mode, as StyleGAN2's noise inputs do."""
+
+    def forward(self, z):
+        return z + torch.randn_like(z)
+
+
+def test_noise_a_generator_draws_itself_repeats_per_seed_and_leaves_the_global_stream_alone():
+    prior = Prior("normal", 4, torch.device("cpu"))
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first = generate(Noisy(), prior, 10, seed=5)
+    assert torch.equal(torch.get_rng_state(), before)  # a run that samples mid-training trains on as if it had not
+    assert torch.equal(generate(Noisy(), prior, 10, seed=5), first)
+    assert not torch.equal(generate(Noisy(), prior, 10, seed=6), first)

@@ -34,7 +34,7 @@ from ganzoo.errors import GanzooError, one_line
 from ganzoo.metrics.inception import InceptionWeights
 from ganzoo.training.config import MIN_SAMPLES
 from ganzoo.training.prior import Prior, forward
-from ganzoo.utils import cache_dir, eval_mode
+from ganzoo.utils import cache_dir, eval_mode, seeded_draws
 
 KID_SUBSET_SIZE = 1000
 PRC_NEIGHBORHOOD = 3
@@ -120,7 +120,7 @@ def fidelity_metrics(generator: nn.Module, prior: Prior, reference: torch.Tensor
     # torch-fidelity moves the model and features to the current CUDA device: make that the generator's
     on_device = torch.cuda.device(prior.device) if cuda else contextlib.nullcontext()
     try:
-        with on_device, eval_mode(generator):
+        with on_device, eval_mode(generator), seeded_draws(seed, prior.device):
             result = torch_fidelity.calculate_metrics(
                 input1=UInt8Generator(generator, prior, seed), input1_model_num_samples=num_generated,
                 input2=ReferenceImages(reference), input2_cache_name=cache_name,

@@ -15,7 +15,7 @@ from torch import nn
 from ganzoo.api.specs import DataInfo, LoadedData
 from ganzoo.training.config import RunConfig
 from ganzoo.training.prior import Prior, forward
-from ganzoo.utils import eval_mode
+from ganzoo.utils import eval_mode, seeded_draws
 
 SCATTER_REAL_POINTS = 2500
 PICTURE_POINTS = 1000      # points in a scatter picture
@@ -47,7 +47,8 @@ def generate(generator: nn.Module, prior: Prior, n: int, seed: int, labels: torc
 
     The latent vectors are drawn from the prior unless given (from the prior truncated to ``[-truncation,
     truncation]`` with ``truncation``: see :meth:`Prior.sample_truncated`). A conditional generator gets
-    ``labels``, or labels drawn uniformly from the same seed. For a generator with a W space
+    ``labels``, or labels drawn uniformly from the same seed; randomness the generator draws itself comes from a
+    stream of the same seed (:func:`ganzoo.utils.seeded_draws`). For a generator with a W space
     (:func:`has_w_space`), ``psi`` truncates the W codes toward their mean (StyleGAN's truncation), and
     ``in_w`` says the given ``latents`` are W codes, handed to its synthesis network directly.
     """
@@ -58,7 +59,7 @@ def generate(generator: nn.Module, prior: Prior, n: int, seed: int, labels: torc
         raise ValueError("labels given to an unconditional generator")
     chunks = []
     style: Any = generator
-    with eval_mode(generator):
+    with eval_mode(generator), seeded_draws(seed, prior.device):
         for start in range(0, n, batch_size):
             size = min(batch_size, n - start)
             if latents is not None:

@@ -206,3 +206,31 @@ def test_z_dim_must_cover_every_chunk():
         ganzoo.build_gan("biggan-128", info("biggan-128"), z_dim=5, **NARROW)
     G, _ = ganzoo.build_gan("biggan-128", info("biggan-128"), z_dim=8, **NARROW)
     assert G.chunks == [2, 2, 1, 1, 1, 1]
+
+
+def test_conditional_batch_norm_gain_is_one_plus_a_projection_of_the_condition():
+    # the release's ccbn: out = bn(x) * (1 + gain(y)) + bias(y), with batch statistics in training
+    torch.manual_seed(0)
+    norm = LatentBatchNorm2d(4, 6).train()
+    x, condition = torch.randn(8, 4, 3, 3) * 2 + 1, torch.randn(8, 6)
+    mean = x.mean(dim=(0, 2, 3), keepdim=True)
+    variance = x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+    normalised = (x - mean) / torch.sqrt(variance + norm.norm.eps)
+    gain = 1 + condition @ norm.gain.weight.t()
+    bias = condition @ norm.bias.weight.t()
+    expected = normalised * gain[:, :, None, None] + bias[:, :, None, None]
+    assert torch.allclose(norm(x, condition), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("preactivation", [False, True])
+def test_discriminator_block_computes_the_releases_dblock(preactivation):
+    # BigGAN-PyTorch layers.DBlock: h = [relu](x), conv1, relu, conv2, avg-pool; shortcut: (conv_sc, pool) with
+    # preactivation, (pool, conv_sc) without; the two orders agree as a 1x1 conv commutes with average pooling
+    torch.manual_seed(0)
+    block = DiscriminatorBlock(3, 5, downsample=True, preactivation=preactivation)
+    x = torch.randn(2, 3, 8, 8)
+    relu, pool = torch.nn.functional.relu, torch.nn.functional.avg_pool2d
+    with torch.no_grad():
+        h = relu(x) if preactivation else x
+        expected = pool(block.conv2(relu(block.conv1(h))), 2) + pool(block.shortcut(x), 2)
+        assert torch.allclose(block(x), expected, atol=1e-5)

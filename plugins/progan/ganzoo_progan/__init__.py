@@ -62,6 +62,9 @@ Departures, and why:
 - the data sets' levels of detail are averaged in floating point; the release
   stores each level rounded to 8 bits.
 - the lod moves every step, not every 4 minibatches (``minibatch_repeats``).
+- D's blocks pool after the activation, as the Theano release does; the
+  TensorFlow release's fused layers (progan-128's source) pool before it
+  (networks.py).
 - ``progan-32`` reuses the TensorFlow release's networks (their layers match
   the Theano ``G_paper``/``D_paper`` of Table 2) and the minibatch statistic
   of grouped standard deviations with one group of the whole batch.

@@ -15,8 +15,10 @@ below is still blended in (section 2, Figure 2: the new layers' weight alpha is
 
 A network keeps its lod in checkpoints and in the moving average of G (the
 runner copies buffers), so ``ganzoo sample`` draws at the resolution training
-reached. A freshly built pair starts at 4x4 (the schedule's first level); the
-``progressive`` algorithm sets the lod before every step.
+reached. A freshly built pair works at full resolution (lod 0): the
+``progressive`` algorithm sets the lod before every step, from 4x4 at the
+first; under another algorithm (``alternating``) the pair trains at full
+resolution throughout, without growing.
 
 Generator (Table 2, the release's ``G_paper``): the latent is pixel-normalised;
 a dense layer (gain sqrt(2) / 4, as the release, "to match the original Theano
@@ -29,8 +31,11 @@ leaky ReLU; per level, two 3x3 convolutions then 2x2 average pooling; at 4x4,
 minibatch standard deviation, a 3x3 convolution, a dense layer, and a dense
 layer to the score (gain 1, linear). Leaky ReLU 0.2 throughout.
 
-The release's fused up/downsampling convolutions compute the same as the
-separate layers used here (its ``fused_scale`` switch picks either).
+D's blocks apply leaky ReLU, then the 2x2 average pooling, as the Theano
+release's ``D_paper`` does (progan-32's configuration). The TensorFlow
+release's fused downsampling convolution (``fused_scale``, its default) pools
+before the activation: a departure for progan-128. In G the
+fused and separate upsampling layers compute the same.
 
 The generator's output is linear while training, as in the release, whose D
 sees unclipped images; in eval mode (pictures, metrics, ``ganzoo sample``) it
@@ -68,7 +73,7 @@ class Growing(nn.Module):
     def __init__(self, levels: int):
         super().__init__()
         self.levels = levels
-        self.register_buffer("lod", torch.tensor(float(levels - FIRST)))
+        self.register_buffer("lod", torch.tensor(0.0))
 
     @property
     def max_lod(self) -> float:

@@ -36,9 +36,12 @@ def test_full_resolution_images_in_and_out_at_every_lod(channels, lod):
     assert scores.shape == (4,) and torch.isfinite(scores).all()
 
 
-def test_a_fresh_pair_starts_at_4x4_and_keeps_its_lod_in_its_state():
+def test_a_fresh_pair_works_at_full_resolution_and_keeps_its_lod_in_its_state():
+    # lod 0 until the progressive algorithm sets it: under another algorithm the pair trains without growing
     G, D = ganzoo.build_gan("progan-32", ganzoo.DataInfo((3, 32, 32)), z_dim=Z, **TINY)
-    assert G.lod.item() == D.lod.item() == 3.0 == G.max_lod
+    assert G.lod.item() == D.lod.item() == 0.0 and G.max_lod == 3.0
+    images = G(torch.randn(2, Z))
+    assert not torch.equal(images, upscale(images[:, :, ::2, ::2], 2))  # not blocks of a coarser level
     G.set_lod(1.5)
     assert G.state_dict()["lod"].item() == 1.5
     with pytest.raises(ValueError, match=r"lod must lie in \[0, 3\]"):
@@ -94,6 +97,7 @@ def test_discriminator_fade_is_continuous_at_both_ends():
 def test_generator_output_is_linear_in_training_and_clipped_for_pictures():
     torch.manual_seed(0)
     G, _ = pair(3)
+    G.set_lod(G.max_lod)  # at 4x4, the first toRGB makes the image
     with torch.no_grad():
         G.to_rgb[0].bias.fill_(10.0)  # push every pixel past 1
     z = torch.randn(2, Z)

@@ -97,8 +97,9 @@ class StyleGAN2Options(Options):
     w_avg_beta: float = Field(0.995, ge=0, lt=1, description="decay of the tracked average w, used by truncation")
     conv_clamp: float | None = Field(256.0, gt=0, description="clamp activations to +-this (release: 256; "
                                                               "null: no clamp)")
-    eval_noise: Literal["const", "random", "none"] = Field("const", description=(
-        "noise inputs in eval mode: the network's fixed draw, fresh draws, or none (training: fresh draws)"))
+    eval_noise: Literal["const", "random", "none"] = Field("random", description=(
+        "noise inputs in eval mode: fresh draws (seeded by the sampling seed; the release's metrics), the "
+        "network's fixed draw (the release's generate.py), or none (training: fresh draws)"))
 
 
 class CifarOptions(StyleGAN2Options):

@@ -29,11 +29,13 @@ the batch; layers from it on take the w of a second, fresh z (that second
 mapping does not update ``w_avg``).
 
 Noise inputs are fresh N(0, 1) draws per call in training mode (the release's
-``noise_mode='random'``). In eval mode ``eval_noise`` decides: ``const`` (the
-default) uses each layer's fixed draw stored with the network, as the
-release's generate.py does by default, so a seed gives the same pictures
-every time; ``random`` draws them (as the release's metrics do); ``none`` leaves
-them out.
+``noise_mode='random'``). In eval mode ``eval_noise`` decides: ``random`` (the
+default) draws them too, as the release's metrics do (its metric_utils calls
+``G(z, c)`` with the default noise mode), from torch's global generator, which
+ganzoo's sampling and metrics seed with their sampling seed
+(``ganzoo.utils.seeded_draws``), so a seed still gives the same pictures;
+``const`` uses each layer's fixed draw stored with the network, as the
+release's generate.py does by default; ``none`` leaves them out.
 
 Output range: the release does not clamp its images (it clamps when it writes
 them to bytes). Here images are clamped to [-1, 1] in eval mode only, which
@@ -181,7 +183,7 @@ class SynthesisNetwork(nn.Module):
     """w -> image: (n, w_dim) codes (the same for every layer) or (n, num_ws, w_dim) codes per layer."""
 
     def __init__(self, w_dim: int, resolution: int, image_channels: int, channel_base: int, channel_max: int,
-                 clamp: float | None = None, eval_noise: NoiseMode = "const"):
+                 clamp: float | None = None, eval_noise: NoiseMode = "random"):
         super().__init__()
         self.w_dim, self.eval_noise = w_dim, eval_noise
         resolutions = [2**i for i in range(2, resolution.bit_length())]
@@ -213,7 +215,7 @@ class Generator(nn.Module):
     def __init__(self, z_dim: int, image_shape: tuple[int, int, int], *, w_dim: int, mapping_layers: int,
                  channel_base: int, channel_max: int, num_classes: int | None = None, style_mixing: float = 0.0,
                  mapping_lr_multiplier: float = 0.01, w_avg_beta: float = 0.995, clamp: float | None = None,
-                 eval_noise: NoiseMode = "const"):
+                 eval_noise: NoiseMode = "random"):
         super().__init__()
         channels, resolution, _ = image_shape
         self.num_classes, self.style_mixing = num_classes, style_mixing

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import ganzoo
+from ganzoo.utils import seeded_draws
 from ganzoo_stylegan2.discriminator import Discriminator
 from ganzoo_stylegan2.generator import Generator, channels_at
 
@@ -133,7 +134,7 @@ def test_style_mixing_crosses_over_between_two_ws():
     assert torch.allclose(G.training_ws(z), own.unsqueeze(1).expand(-1, G.num_ws, -1))
 
 
-def test_noise_inputs_random_in_training_fixed_for_sampling():
+def test_noise_inputs_random_in_training_and_seeded_for_sampling():
     torch.manual_seed(0)
     G, _ = build("stylegan2-32")
     layers = [m for m in G.modules() if hasattr(m, "noise_strength")]
@@ -144,9 +145,13 @@ def test_noise_inputs_random_in_training_fixed_for_sampling():
     z = torch.randn(2, Z)
     assert not torch.allclose(G(z), G(z))  # fresh noise each call
     G.eval()
-    assert torch.equal(G(z), G(z))  # eval_noise 'const': the stored draw
-    G.synthesis.eval_noise = "random"
-    assert not torch.equal(G(z), G(z))
+    assert not torch.equal(G(z), G(z))  # eval_noise 'random', the default: fresh draws, as the release's metrics
+    with seeded_draws(3, torch.device("cpu")):
+        first = G(z)
+    with seeded_draws(3, torch.device("cpu")):
+        assert torch.equal(G(z), first)  # ganzoo's sampling seeds them: one seed, one picture
+    G.synthesis.eval_noise = "const"
+    assert torch.equal(G(z), G(z))  # the stored draw
     with torch.no_grad():  # 'none' is noise strength 0
         G.synthesis.eval_noise = "none"
         no_noise = G(z)
@@ -193,3 +198,38 @@ def test_sampling_in_large_batches_equals_small_ones():
         whole = G(z, labels)
         pieces = torch.cat([G(z[i:i + 8], labels[i:i + 8]) for i in range(0, 40, 8)])
     assert torch.allclose(whole, pieces, atol=1e-5)
+
+
+def test_to_rgb_is_a_modulated_1x1_convolution_with_the_equalised_gain_and_no_demodulation():
+    # the release's ToRGBLayer: styles = affine(w) * 1 / sqrt(in_channels * 1 * 1), then modulated_conv2d with
+    # demodulate=False: per sample, the 1x1 weight scaled by the styles over its input channels, plus the bias
+    torch.manual_seed(0)
+    G, _ = build("stylegan2-32")
+    torgb = G.synthesis.blocks[-1].torgb
+    channels = torgb.weight.shape[1]
+    x, w = torch.randn(3, channels, 4, 4), torch.randn(3, G.synthesis.w_dim)
+    with torch.no_grad():
+        torgb.bias.normal_()
+        styles = torgb.affine(w) / math.sqrt(channels)
+        expected = torch.stack([
+            torch.nn.functional.conv2d(x[i:i + 1], torgb.weight * styles[i].reshape(1, -1, 1, 1))[0]
+            for i in range(3)]) + torgb.bias.reshape(1, -1, 1, 1)
+        assert torch.allclose(torgb(x, w), expected, atol=1e-5)
+
+
+def test_the_image_is_the_sum_of_every_resolutions_rgb_upsampled():
+    # the skip generator (Figure 7b): img = upsample(img) + rgb at each block, from the 4x4 block's rgb
+    from ganzoo_stylegan2.resample import fir_filter, upsample2d
+
+    torch.manual_seed(0)
+    G, _ = build("stylegan2-32")
+    rgbs = []
+    for block in G.synthesis.blocks:
+        block.torgb.register_forward_hook(lambda module, inputs, output: rgbs.append(output))
+    with torch.no_grad():
+        image = G.train()(torch.randn(2, Z))  # training mode: unclamped
+        expected = rgbs[0]
+        for rgb in rgbs[1:]:
+            expected = upsample2d(expected, fir_filter()) + rgb
+    assert len(rgbs) == 4 and [rgb.shape[-1] for rgb in rgbs] == [4, 8, 16, 32]
+    assert torch.allclose(image, expected, atol=1e-5)
