@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -15,6 +15,7 @@ from ganzoo.api.specs import DataInfo, LoadedData
 from ganzoo.errors import ConfigError, GanzooError, RunDirError, one_line
 from ganzoo.metrics.evaluation import EVAL_SEED, Evaluator
 from ganzoo.registry.discovery import Zoo, get_zoo
+from ganzoo.sampling.codes import load_codes
 from ganzoo.sampling.generation import (
     class_name,
     class_rows,
@@ -170,14 +171,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_interpolate(args: argparse.Namespace) -> int:
     _check_picture_path(args.output)
     run = restore_run(args.run, get_zoo(), raw=args.raw)
-    classes = _chosen_classes(run, args.classes)
-    row_classes = None if classes is None else [classes[row % len(classes)] for row in range(args.rows)]
+    starts, ends, row_classes = _path_ends(run, args)
     labels = None if row_classes is None else class_rows(row_classes, args.steps)
     in_w = args.space == "w"
     _check_w_space(run, "--space w" if in_w else "--psi" if args.psi is not None else None)
     method = args.method or ("linear" if in_w else "slerp")
-    rng = torch.Generator(device=run.prior.device).manual_seed(args.seed)
-    starts, ends = run.prior.sample(args.rows, rng), run.prior.sample(args.rows, rng)
     if in_w:  # each row's ends mapped with the row's class
         ends_labels = None if row_classes is None else torch.tensor(row_classes).to(run.prior.device)
         starts, ends = (w_codes(run.generator, codes, ends_labels, args.psi or 1.0) for codes in (starts, ends))
@@ -189,14 +187,31 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         "" if args.psi is None else f", psi {args.psi:g}")
     output.parent.mkdir(parents=True, exist_ok=True)
     if not run.info.is_image:
-        save_point_paths(samples.view(args.rows, args.steps, -1), first_samples(run.data), output, title)
+        save_point_paths(samples.view(len(starts), args.steps, -1), first_samples(run.data), output, title)
     else:
         row_names = [f"#{row}" if row_classes is None else f"{class_name(run.info, row_classes[row])} #{row}"
-                     for row in range(args.rows)]
+                     for row in range(len(starts))]
         save_labelled_grid(samples, row_names, args.steps, output, title)
-    print(f"wrote {args.rows} {method} paths{' in W' if in_w else ''} of {args.steps} steps from the {run.weights} "
+    print(f"wrote {len(starts)} {method} paths{' in W' if in_w else ''} of {args.steps} steps from the {run.weights} "
           f"weights to {output}")
     return 0
+
+
+def _path_ends(run: RestoredRun, args: argparse.Namespace) -> tuple[torch.Tensor, torch.Tensor, list[int] | None]:
+    """Each row's two latent codes, and its class in a conditional run: drawn from the prior (``--rows`` of them,
+    classes from ``--classes``), or consecutive pairs of the codes ``ganzoo invert`` found (``--codes``)."""
+    if args.codes is None:
+        classes = _chosen_classes(run, args.classes)
+        rng = torch.Generator(device=run.prior.device).manual_seed(args.seed)
+        row_classes = None if classes is None else [classes[row % len(classes)] for row in range(args.rows)]
+        return run.prior.sample(args.rows, rng), run.prior.sample(args.rows, rng), row_classes
+    if args.classes is not None:
+        raise ConfigError("--codes brings the classes the codes were found with; leave --classes out")
+    codes, labels = load_codes(args.codes, run.prior.z_dim, run.prior.num_classes is not None)
+    rows = len(codes) // 2
+    codes = codes.to(run.prior.device)
+    row_classes = None if labels is None else [int(label) for label in labels[0:2 * rows:2]]
+    return codes[0:2 * rows:2], codes[1:2 * rows:2], row_classes
 
 
 def _check_w_space(run: RestoredRun, option: str | None) -> None:
@@ -320,6 +335,14 @@ class RestoredRun:
     weights: str
     plan: RunPlan
     loaded: LoadedData | None = None
+    networks: dict[str, nn.Module] = field(default_factory=dict)  # the algorithm's others, not yet loaded
+
+    def network(self, name: str) -> nn.Module | None:
+        """Another network of the run (an encoder, say) with its trained weights, or None if it has none."""
+        if name not in self.networks:
+            return None
+        load_module_state(self.networks[name], self.checkpoint, name, self.path)
+        return self.networks[name].to(self.prior.device)
 
     @property
     def data(self) -> LoadedData:
@@ -357,13 +380,15 @@ def restore_run(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
     if algorithm.generator is None:
         raise GanzooError(f"{path}: algorithm '{plan.algorithm.name}' trains no generator of latent codes, "
                           "so there is nothing to sample")
-    generator = build_networks(plan, algorithm, info)[algorithm.generator]
+    networks = build_networks(plan, algorithm, info)
+    generator = networks.pop(algorithm.generator)
     use_ema = config.ema.enabled and not raw
     load_module_state(generator, checkpoint, algorithm.generator + ("_ema" if use_ema else ""), path)
     device = resolve_device("auto")
     weights = weights_name(config.ema.decay if use_ema else None, config.ema.rampup)
     return RestoredRun(path, checkpoint, config, info, generator.to(device),
-                       Prior(config.prior, config.z_dim, device, info.condition_classes), weights, plan, data)
+                       Prior(config.prior, config.z_dim, device, info.condition_classes), weights, plan, data,
+                       networks)
 
 
 def _check_picture_path(output: Path | None) -> None:

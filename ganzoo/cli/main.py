@@ -102,6 +102,14 @@ def finite(text: str) -> float:
     return value
 
 
+def non_negative(text: str) -> float:
+    """An argparse type: a finite number of at least 0."""
+    value = finite(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got '{text}'")
+    return value
+
+
 def _add_psi_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--psi", type=finite, default=None,
                    help="style-based generators (StyleGAN2): truncation in W, w_avg + psi * (w - w_avg); 1 changes "
@@ -220,6 +228,27 @@ def build_parser() -> argparse.ArgumentParser:
     _add_psi_option(p)
     _add_output_options(p, "sample")
 
+    p = sub.add_parser("invert", help="find the latent codes of given images, and picture their reconstructions",
+                       description="Find latent codes whose generated images are closest to the given images: with "
+                                   "the run's encoder where its algorithm trained one, else by optimising the codes "
+                                   "(pixel loss, plus Inception features with --feature-weight). Writes the images "
+                                   "beside their reconstructions, each one's error, and the codes (a .safetensors "
+                                   "file 'ganzoo interpolate --codes' reads).")
+    p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
+    p.add_argument("images", type=Path, nargs="+", metavar="IMAGES", help="image files, or folders of them")
+    p.add_argument("--method", choices=["auto", "encoder", "optimise"], default="auto",
+                   help="the run's encoder if it has one, else optimisation (auto, the default), or either one")
+    p.add_argument("--steps", type=bounded(1, MAX_STEPS), default=300, help="Adam steps of the optimisation "
+                                                                           "(default 300)")
+    p.add_argument("--lr", type=threshold, default=0.05, help="Adam's learning rate on the codes (default 0.05)")
+    p.add_argument("--feature-weight", type=non_negative, default=0.0, help=(
+        "weight of the Inception-feature loss beside the pixel loss (default 0; each step then runs Inception "
+        "on every image, a few seconds per image on a CPU)"))
+    p.add_argument("--inception-weights", type=Path, default=None, help="Inception weights for the feature loss "
+                                                                        "(default: as the metrics find them)")
+    p.add_argument("--label", type=int, default=None, help="conditional runs: the images' class")
+    _add_output_options(p, "invert")
+
     p = sub.add_parser("interpolate", help="picture the samples along paths between two latent vectors",
                        description="Draw pairs of latent vectors and write the samples along the path between "
                                    "each pair, one row per pair: spherical (slerp, the default) or linear. Uses "
@@ -234,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=bounded(2, MAX_PATH), default=10, help="points along each path, both ends included "
                                                                   "(at least 2; default 10)")
     p.add_argument("--rows", type=bounded(1, MAX_PATH), default=8, help="paths, one per row (default 8)")
+    p.add_argument("--codes", type=Path, default=None, help=(
+        "paths between real images: the codes file 'ganzoo invert' wrote, one path per consecutive pair"))
     p.add_argument("--classes", default=None, metavar="LIST",
                    help="conditional runs: the classes the rows take in turn, one class along each row, e.g. 0,3 "
                         "(default 0, 1, 2, ...; classes past --rows are not drawn)")
@@ -283,6 +314,10 @@ def _run(args: argparse.Namespace) -> int:
     from ganzoo.cli import commands
 
     try:
+        if args.command == "invert":
+            from ganzoo.cli.invert import cmd_invert
+
+            return cmd_invert(args)
         return int(getattr(commands, f"cmd_{args.command}")(args))
     except GanzooError as exc:
         print(f"ganzoo: error: {_folded(str(exc))}", file=sys.stderr)
