@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 # The public names load on first use: `import ganzoo` (and the `ganzoo` command, until it needs them) does not
 # import torch, so Ctrl-C while the command starts is handled by the command, and `ganzoo --help` is quick.
 _EXPORTS = {
-    "ganzoo.api.algorithm": ("Algorithm", "Batch", "ScoreLayout", "TrainingStep"),
+    "ganzoo.api.algorithm": ("Algorithm", "Batch", "ScoreLayout", "StepWrapper", "TrainingStep"),
     "ganzoo.algorithms.alternating": ("Alternating",),
     "ganzoo.api.augmentation": ("Augmentation",),
     "ganzoo.api.hookspecs": ("hookimpl", "hookspec"),
@@ -34,7 +34,7 @@ _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
 if TYPE_CHECKING:
     from ganzoo.algorithms.alternating import Alternating
-    from ganzoo.api.algorithm import Algorithm, Batch, ScoreLayout, TrainingStep
+    from ganzoo.api.algorithm import Algorithm, Batch, ScoreLayout, StepWrapper, TrainingStep
     from ganzoo.api.augmentation import Augmentation
     from ganzoo.api.hookspecs import hookimpl, hookspec
     from ganzoo.api.metric import EvaluationInput, Metric
@@ -76,8 +76,9 @@ __all__ = [
     "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Alternating", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",
     "DatasetSpec", "EvaluationInput", "GanSpec", "GaussianMixture", "LoadedData", "Metric", "MetricSpec",
     "NoOptions", "Objective", "ObjectiveSpec", "Options", "Prior", "ScoreLayout", "Stateful", "StepContext",
-    "SuiteSpec", "TrainingStep", "build_gan", "build_objective", "hookimpl", "hookspec", "list_algorithms",
-    "list_augmentations", "list_datasets", "list_gans", "list_metrics", "list_objectives", "load_dataset", "report",
+    "StepWrapper", "SuiteSpec", "TrainingStep", "build_gan", "build_objective", "hookimpl", "hookspec",
+    "list_algorithms", "list_augmentations", "list_datasets", "list_gans", "list_metrics", "list_objectives",
+    "load_dataset", "report",
 ]
 
 

@@ -261,3 +261,25 @@ def test_an_algorithm_without_a_generator_has_no_pictures_or_average(zoo, tmp_pa
     trainer.fit()
     assert trainer.step == 3 and not (tmp_path / "run" / "samples").exists()
     assert not (tmp_path / "run" / rundir.METRICS).exists()  # nothing to measure without a generator
+
+
+def test_a_step_wrapper_hands_everything_to_the_step_it_wraps_but_what_it_changes(tmp_path):
+    from ganzoo import Alternating, Batch, StepWrapper
+    from ganzoo.testing import trainer as make_trainer
+
+    class Doubled(StepWrapper):
+        def real(self, n=None):
+            batch = self.inner.real(n)
+            return Batch(batch.samples * 2, batch.labels)
+
+    run = make_trainer(tmp_path / "run", gan="gan", steps=3, batch_size=8)
+    inner = run.services
+    wrapped = Doubled(inner)
+    assert (wrapped.index, wrapped.steps, wrapped.batch_size, wrapped.world_size) == (0, 3, 8, 1)
+    assert wrapped.networks is inner.networks and wrapped.objective is inner.objective
+    inner.index = 2
+    assert wrapped.index == 2 and wrapped.progress == pytest.approx(2 / 3)  # read through, not copied
+    torch.manual_seed(0)
+    doubled = wrapped.real().samples
+    assert doubled.abs().max() > 1  # ring8's points lie within about 1.1 of the centre: doubled, they leave it
+    Alternating().step(wrapped)  # an algorithm takes it as any step

@@ -135,6 +135,39 @@ class TrainingStep(ABC):
         """Log a statistic: its mean over each log interval goes to ``stats.jsonl`` (as ``ganzoo.report``)."""
 
 
+class StepWrapper(TrainingStep):
+    """A :class:`TrainingStep` that hands every call and attribute to ``inner``. An algorithm that extends
+    another subclasses it to change one service, and hands the wrapped step to the other's ``step``: ProGAN's
+    ``progressive`` brings real batches to the level of detail, ``unrolled`` follows D's optimizer steps."""
+
+    def __init__(self, inner: TrainingStep):
+        self.inner = inner
+
+    def __getattr__(self, name: str):  # index, steps, batch_size, world_size, d_steps, num_classes, networks...
+        if name == "inner":  # not yet set: no inner step to ask
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def real(self, n: int | None = None) -> Batch:
+        return self.inner.real(n)
+
+    def latents(self, n: int | None = None) -> Batch:
+        return self.inner.latents(n)
+
+    def generate(self, n: int | None = None, *, network: str = "generator") -> Batch:
+        return self.inner.generate(n, network=network)
+
+    def discriminate(self, samples: torch.Tensor, labels: torch.Tensor | None = None, *,
+                     network: str = "discriminator", observe: bool = False) -> torch.Tensor:
+        return self.inner.discriminate(samples, labels, network=network, observe=observe)
+
+    def optimize(self, optimizer: str, loss: torch.Tensor) -> None:
+        self.inner.optimize(optimizer, loss)
+
+    def report(self, name: str, value: torch.Tensor | float) -> None:
+        self.inner.report(name, value)
+
+
 class Algorithm(Stateful, ABC):
     """A training algorithm. Subclasses set the class attributes they change and implement :meth:`step`.
 

@@ -43,11 +43,10 @@ import math
 from collections.abc import Mapping
 from fractions import Fraction
 
-import torch
 from pydantic import Field, field_validator
 from torch import nn
 
-from ganzoo import Alternating, Batch, Objective, Options, TrainingStep
+from ganzoo import Alternating, Batch, Objective, Options, StepWrapper, TrainingStep
 from ganzoo_progan.layers import images_at_lod
 from ganzoo_progan.networks import Growing
 
@@ -89,35 +88,16 @@ def level_of_detail(images: int, levels: int, initial_resolution: int = 4, train
     return float(max(lod, Fraction(0)))
 
 
-class RealsAtLod(TrainingStep):
+class RealsAtLod(StepWrapper):
     """The runner's step, with every real batch brought to the networks' level of detail."""
 
     def __init__(self, step: TrainingStep, lod: float):
-        self.inner, self.lod = step, lod
-        self.index, self.steps, self.batch_size, self.world_size = (step.index, step.steps, step.batch_size,
-                                                                    step.world_size)
-        self.d_steps, self.num_classes = step.d_steps, step.num_classes
-        self.networks, self.objective = step.networks, step.objective
+        super().__init__(step)
+        self.lod = lod
 
     def real(self, n: int | None = None) -> Batch:
         batch = self.inner.real(n)
         return Batch(images_at_lod(batch.samples, self.lod), batch.labels, batch.latents)
-
-    def latents(self, n: int | None = None) -> Batch:
-        return self.inner.latents(n)
-
-    def generate(self, n: int | None = None, *, network: str = "generator") -> Batch:
-        return self.inner.generate(n, network=network)
-
-    def discriminate(self, samples: torch.Tensor, labels: torch.Tensor | None = None, *,
-                     network: str = "discriminator", observe: bool = False) -> torch.Tensor:
-        return self.inner.discriminate(samples, labels, network=network, observe=observe)
-
-    def optimize(self, optimizer: str, loss: torch.Tensor) -> None:
-        self.inner.optimize(optimizer, loss)
-
-    def report(self, name: str, value: torch.Tensor | float) -> None:
-        self.inner.report(name, value)
 
 
 class Progressive(Alternating):

@@ -31,7 +31,7 @@ from pydantic import Field
 from torch import nn
 from torch.func import functional_call
 
-from ganzoo import Alternating, Batch, Objective, Options, StepContext, TrainingStep
+from ganzoo import Alternating, Batch, Objective, Options, StepContext, StepWrapper, TrainingStep
 from ganzoo_unrolled.unroll import AdamRule, AdamState, Params, SGDRule, UpdateRule, unroll
 
 Result = TypeVar("Result")
@@ -179,33 +179,14 @@ def at_weights(network: nn.Module, weights: Params, compute: Callable[[], Result
     return result
 
 
-class _WatchedStep(TrainingStep):
+class _WatchedStep(StepWrapper):
     """The runner's step, calling ``after_update(discriminator)`` after each real update of optimizer ``d``."""
 
     def __init__(self, inner: TrainingStep, after_update: Callable[[nn.Module], None]):
-        self.inner, self.after_update = inner, after_update
-        self.index, self.steps, self.batch_size, self.world_size = (inner.index, inner.steps, inner.batch_size,
-                                                                    inner.world_size)
-        self.d_steps, self.num_classes = inner.d_steps, inner.num_classes
-        self.networks, self.objective = inner.networks, inner.objective
-
-    def real(self, n: int | None = None) -> Batch:
-        return self.inner.real(n)
-
-    def latents(self, n: int | None = None) -> Batch:
-        return self.inner.latents(n)
-
-    def generate(self, n: int | None = None, *, network: str = "generator") -> Batch:
-        return self.inner.generate(n, network=network)
-
-    def discriminate(self, samples: torch.Tensor, labels: torch.Tensor | None = None, *,
-                     network: str = "discriminator", observe: bool = False) -> torch.Tensor:
-        return self.inner.discriminate(samples, labels, network=network, observe=observe)
+        super().__init__(inner)
+        self.after_update = after_update
 
     def optimize(self, optimizer: str, loss: torch.Tensor) -> None:
         self.inner.optimize(optimizer, loss)
         if optimizer == "d":
             self.after_update(self.networks["discriminator"])
-
-    def report(self, name: str, value: torch.Tensor | float) -> None:
-        self.inner.report(name, value)
