@@ -90,6 +90,11 @@ class Objective(Stateful):
     d_penalty_every: int = 1
     g_penalty_every: int = 1
 
+    def defines(self, method: str) -> bool:
+        """Whether this objective's class defines ``method`` itself rather than inheriting the base class's (for
+        a runner or an algorithm that must know whether a penalty or a step-level loss is in play)."""
+        return getattr(type(self), method) is not getattr(Objective, method)
+
     # -- score level ---------------------------------------------------------
 
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:

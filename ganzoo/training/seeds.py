@@ -28,7 +28,6 @@ from ganzoo.training.ema import update_ema
 from ganzoo.training.loop import train_runs
 from ganzoo.training.optimizers import build_optimizer, optimizer_settings, scale_learning_rates
 from ganzoo.training.prior import forward
-from ganzoo.training.speed import overrides
 from ganzoo.training.stacking import probe_problem, stack_networks, stacking_problem
 from ganzoo.training.stats import collecting
 from ganzoo.training.trainer import Trainer
@@ -57,7 +56,7 @@ def run_problem(first: Trainer) -> str | None:
         (first.config.conditional, "a class-conditional run"),
         (first.speed.precision == "fp16" or bool(first.speed.compiled), "fp16 or compiled networks"),
         (first.world.size > 1, "a run over several processes"),
-        (any(overrides(first.objective, method) for method in STEP_LEVEL),
+        (any(first.objective.defines(method) for method in STEP_LEVEL),
          f"objective '{first.config.objective}' works at the step level (a penalty, or losses of its own)"),
     ]
     for failed, reason in reasons:

@@ -99,9 +99,9 @@ class Speed:
         # torch.compile cannot take gradients of gradients, which gradient penalties take through D (and
         # path-length regularisation through G): such networks run as they are
         twice: set[str] = set()
-        if any(overrides(objective, method) for method in ("penalty", "d_penalty", "g_penalty")):
+        if any(objective.defines(method) for method in ("penalty", "d_penalty", "g_penalty")):
             twice.update(discriminators)
-        if overrides(objective, "g_penalty") and generator is not None:
+        if objective.defines("g_penalty") and generator is not None:
             twice.add(generator)
         if twice:
             warnings.warn(f"speed.compile: {', '.join(sorted(twice))} stay uncompiled: the objective's penalty "
@@ -125,11 +125,6 @@ def compile_problem(device: torch.device) -> str | None:
     if device.type == "cpu" and not any(shutil.which(name) for name in (os.environ.get("CXX", "g++"), "clang++")):
         return "compiling for the CPU needs a C++ compiler (g++ or clang++), and none was found"
     return None
-
-
-def overrides(objective: Objective, method: str) -> bool:
-    """Whether ``objective``'s class defines ``method`` itself rather than inheriting Objective's."""
-    return getattr(type(objective), method) is not getattr(Objective, method)
 
 
 class ScalerStates(Stateful):

@@ -44,10 +44,6 @@ def encoder_of(networks: Mapping[str, nn.Module]) -> nn.Module:
     return networks[ENCODER]
 
 
-def _overrides(objective: Objective, method: str) -> bool:
-    return getattr(type(objective), method) is not getattr(Objective, method)
-
-
 class AdversariallyLearnedInference(Algorithm):
     """D(x, z) against E and G together; see the module docstring."""
 
@@ -58,7 +54,7 @@ class AdversariallyLearnedInference(Algorithm):
     discriminators = ()
 
     def check(self, networks: Mapping[str, nn.Module], objective: Objective) -> None:
-        overridden = [method for method in STEP_LEVEL if _overrides(objective, method)]
+        overridden = [method for method in STEP_LEVEL if objective.defines(method)]
         if overridden:
             raise ValueError(f"the objective defines {', '.join(overridden)}, which score samples without their "
                              "latent codes; use a score-level objective such as nonsaturating or minimax")
