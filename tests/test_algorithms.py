@@ -112,6 +112,8 @@ MALFORMED = {
     "numbered": {"generator": 0},
     "stringly": {"discriminators": "discriminator"},
     "stateful": {"state_dict": lambda: {"updates": 3}},
+    "mistranslating": {"translators": {"A to B": "generator"}},
+    "untranslatable": {"translators": {"a2b": "translator"}},
 }
 
 
@@ -186,6 +188,8 @@ def test_a_checkpoint_with_parts_the_run_does_not_have_is_refused(zoo, tmp_path)
     ("unpacked", {}, "declares optimizers = .*'e': 'encoder'"),
     ("numbered", {}, "declares generator = 0 .*the generator is a network name or None"),
     ("stringly", {}, "discriminators = 'discriminator'; .*a tuple of network names"),
+    ("mistranslating", {}, "declares translators = .*'A to B'.*; it must map lowercase direction names"),
+    ("untranslatable", {}, "uses networks translator, but the run has only"),
     ("stateful", {}, r"state_dict\(\) must return a dict of names to tensors .*got \{'updates': int\}"),
     ("alternating", {"ema": {"enabled": True}, "gan": "tiny", "batch_size": 7}, None),
 ])

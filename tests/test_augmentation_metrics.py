@@ -8,7 +8,7 @@ from torch import nn
 
 from ganzoo import Augmentation, AugmentationSpec, GanSpec, Metric, MetricSpec, Options, hookimpl, report
 from ganzoo.cli import main
-from ganzoo.cli.commands import restore_run
+from ganzoo.cli.restore import restore_run
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source

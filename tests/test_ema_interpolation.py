@@ -9,6 +9,7 @@ import torch
 
 from conftest import toy_run
 from ganzoo.cli import main
+from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.sampling.interpolation import latent_paths, linear_path, slerp_path
 from ganzoo.training import rundir
@@ -158,3 +159,16 @@ def test_linear_decay_brings_both_learning_rates_to_zero_at_the_last_step(tmp_pa
         trainer.train_step()  # the rate of step t (counted from 0) is lr * (1 - t / steps)
         seen += [trainer.optimizers[name].param_groups[0]["lr"] for name in ("g", "d")]
     assert seen == pytest.approx([0.4, 0.8, 0.3, 0.6, 0.2, 0.4, 0.1, 0.2])
+
+
+def test_decay_from_a_later_start_follows_cyclegan_s_rule(tmp_path):
+    """CycleGAN keeps the rate for the first half (lr_decay_start 0.5), then lowers it linearly towards 0: at step t
+    of T the rate is lr * min(1, (T - t) / (T - 0.5 T))."""
+    trainer = make_trainer(toy_run(tmp_path, steps=8, lr_decay="linear", lr_decay_start=0.5, optimizer_g={"lr": 0.4}))
+    seen = []
+    for _ in range(8):
+        trainer.train_step()
+        seen.append(trainer.optimizers["g"].param_groups[0]["lr"])
+    assert seen == pytest.approx([0.4] * 5 + [0.3, 0.2, 0.1])
+    with pytest.raises(GanzooError, match="lr_decay_start is set but lr_decay is 'none'; set lr_decay"):
+        make_trainer(toy_run(tmp_path / "b", lr_decay_start=0.5))

@@ -12,7 +12,7 @@ from torch import nn
 import ganzoo
 from conftest import TINY
 from ganzoo.cli import main
-from ganzoo.cli.commands import restore_run
+from ganzoo.cli.restore import restore_run
 from ganzoo.metrics.inception import EXTRACTOR_NAME, SafetensorsInceptionV3
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.sampling.generation import generate

@@ -106,7 +106,7 @@ def test_autoload_can_be_disabled_and_modules_named_instead(monkeypatch):
     zoo = Zoo()
     assert zoo.gans.names() == []
     assert zoo.datasets.names() == ["celeba", "cifar10", "cifar100", "fashion-mnist", "grid25", "image-folder",
-                                    "lsun", "mnist", "ring8", "stl10"]  # the core's own
+                                    "lsun", "mnist", "ring8", "stl10", "unpaired"]  # the core's own
     monkeypatch.setenv(PLUGINS_ENV, "ganzoo_gan")
     assert Zoo().gans.names() == ["gan"]
 

@@ -226,3 +226,20 @@ def test_resume_survives_a_log_line_cut_short_and_ignores_ad_hoc_evaluations(tmp
     trainer = make_trainer(toy_run(tmp_path))
     (result,) = trainer.fit(resume=True)
     assert result["protocol"]["sampling_seed"] == 12345 and "source" not in result
+
+
+def test_a_checkpoint_from_before_a_config_key_existed_resumes_with_that_key_s_default(tmp_path):
+    make_trainer(toy_run(tmp_path, steps=2)).fit()
+    path = tmp_path / "run" / rundir.LAST_CHECKPOINT
+    with safe_open(str(path), framework="pt") as handle:
+        metadata, tensors = handle.metadata(), {k: handle.get_tensor(k) for k in handle.keys()}
+    stored = json.loads(metadata["config"])
+    del stored["lr_decay_start"]  # as ganzoo 0.2.4 wrote it
+    save_file(tensors, str(path), metadata={**metadata, "config": json.dumps(stored)})
+    resumed = make_trainer(toy_run(tmp_path, steps=4))
+    resumed.fit(resume=True)
+    assert resumed.step == 4
+    stored["lr_decay_start"] = 0.5  # a real difference is still one
+    save_file(tensors, str(path), metadata={**metadata, "config": json.dumps(stored)})
+    with pytest.raises(CheckpointError, match=r"its config differs in: lr_decay_start\)"):
+        make_trainer(toy_run(tmp_path, steps=4)).restore(path)

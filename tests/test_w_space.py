@@ -8,7 +8,7 @@ from torch import nn
 
 from conftest import TINY
 from ganzoo.cli import main
-from ganzoo.cli.commands import restore_run
+from ganzoo.cli.restore import restore_run
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.sampling.generation import generate, has_w_space, w_codes
 from ganzoo.testing import train

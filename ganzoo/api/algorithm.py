@@ -181,11 +181,16 @@ class Algorithm(Stateful, ABC):
         discriminators: networks that score samples through
             :meth:`TrainingStep.discriminate`; the runner checks their output
             against their :class:`ScoreLayout` before training.
+        translators: for an algorithm that learns to translate samples of
+            one domain into another (CycleGAN): direction name -> the network
+            that maps a batch of samples to a batch of the same shape.
+            ``ganzoo translate RUN IMAGES --direction NAME`` runs it.
     """
 
     optimizers: Mapping[str, tuple[str, ...]] = {"g": ("generator",), "d": ("discriminator",)}
     generator: str | None = "generator"
     discriminators: tuple[str, ...] = ("discriminator",)
+    translators: Mapping[str, str] = {}
 
     def build_networks(self, gan: Callable[[], dict[str, nn.Module]], info: DataInfo,
                        z_dim: int) -> dict[str, nn.Module]:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from torch import nn
 
-from ganzoo.api.specs import DataInfo, LoadedData
+from ganzoo.cli.restore import RestoredRun, restore_run
 from ganzoo.errors import ConfigError, GanzooError, RunDirError, one_line
 from ganzoo.metrics.evaluation import EVAL_SEED, Evaluator
-from ganzoo.registry.discovery import Zoo, get_zoo
+from ganzoo.registry.discovery import get_zoo
 from ganzoo.sampling.codes import load_codes
 from ganzoo.sampling.generation import (
     class_name,
@@ -23,7 +21,6 @@ from ganzoo.sampling.generation import (
     generate,
     has_w_space,
     picture_plan,
-    run_title,
     save_labelled_grid,
     save_picture,
     save_point_paths,
@@ -31,15 +28,8 @@ from ganzoo.sampling.generation import (
 )
 from ganzoo.sampling.interpolation import latent_paths
 from ganzoo.training import rundir
-from ganzoo.training.checkpoint import Checkpoint, load_checkpoint, load_module_state
-from ganzoo.training.components import build_algorithm
-from ganzoo.training.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config, validate
-from ganzoo.training.data import load_data
-from ganzoo.training.device import resolve_device
-from ganzoo.training.ema import weights_name
-from ganzoo.training.networks import build_networks, network_info
+from ganzoo.training.config import deep_merge, parse_overrides, read_toml, resolve_config
 from ganzoo.training.plan import RunPlan
-from ganzoo.training.prior import Prior
 
 KINDS = ("gans", "objectives", "datasets", "algorithms", "augmentations", "metrics")
 PICTURE_SUFFIXES = (".png", ".jpg")
@@ -148,7 +138,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    _check_picture_path(args.output)
+    check_picture_path(args.output)
     run = restore_run(args.run, get_zoo(), raw=args.raw)
     classes = _chosen_classes(run, args.classes)
     labels, count = picture_plan(run.info, classes, args.num)
@@ -169,7 +159,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
-    _check_picture_path(args.output)
+    check_picture_path(args.output)
     run = restore_run(args.run, get_zoo(), raw=args.raw)
     starts, ends, row_classes = _path_ends(run, args)
     labels = None if row_classes is None else class_rows(row_classes, args.steps)
@@ -318,80 +308,7 @@ def format_metrics(record: dict) -> str:
     return f"step {record['step']}: {suite or 'metrics'}: {values}"
 
 
-@dataclass
-class RestoredRun:
-    """A trained generator rebuilt from a checkpoint through the installed plugins.
-
-    The data set itself is loaded only when needed (metrics, or real points to draw samples over):
-    the checkpoint describes its shape and classes.
-    """
-
-    path: Path
-    checkpoint: Checkpoint
-    config: RunConfig
-    info: DataInfo
-    generator: nn.Module
-    prior: Prior
-    weights: str
-    plan: RunPlan
-    loaded: LoadedData | None = None
-    networks: dict[str, nn.Module] = field(default_factory=dict)  # the algorithm's others, not yet loaded
-
-    def network(self, name: str) -> nn.Module | None:
-        """Another network of the run (an encoder, say) with its trained weights, or None if it has none."""
-        if name not in self.networks:
-            return None
-        load_module_state(self.networks[name], self.checkpoint, name, self.path)
-        return self.networks[name].to(self.prior.device)
-
-    @property
-    def data(self) -> LoadedData:
-        if self.loaded is None:
-            self.loaded = load_data(self.plan.dataset)
-        return self.loaded
-
-    def real_points(self) -> torch.Tensor | None:
-        return None if self.info.is_image else first_samples(self.data)
-
-    def title(self) -> str:
-        return run_title(self.config, self.checkpoint.step, self.weights)
-
-    def default_output(self, what: str) -> Path:
-        folder = rundir.run_dir_of(self.path) or self.path.parent
-        raw = "-raw" if self.weights == "raw" and self.config.ema.enabled else ""
-        return folder / "samples" / f"{what}{raw}-{self.checkpoint.step:07d}.png"
-
-
-def restore_run(run: Path, zoo: Zoo, raw: bool = False) -> RestoredRun:
-    """The checkpoint's config and generator: its moving average unless ``raw`` or the run kept none."""
-    path = rundir.find_checkpoint(run)
-    checkpoint = load_checkpoint(path)
-    config: RunConfig = validate(RunConfig, checkpoint.config, f"{path}: stored config")
-    for key in ("gan", "dataset", "algorithm"):
-        name, registry = getattr(config, key), zoo.registry(f"{key}s")
-        if name is not None and name not in registry:
-            origin = checkpoint.provenance.get(key, {})
-            raise GanzooError(f"{path} needs {registry.kind} '{name}' from {origin.get('distribution', '?')} "
-                              f"{origin.get('version', '?')}, which is not installed")
-    plan = RunPlan.create(config, zoo, training=False)
-    data = load_data(plan.dataset) if checkpoint.data_info is None else None  # older checkpoints: ask the data
-    info = network_info(config, checkpoint.data_info or data.info)  # type: ignore[union-attr]
-    algorithm = build_algorithm(plan)
-    if algorithm.generator is None:
-        raise GanzooError(f"{path}: algorithm '{plan.algorithm.name}' trains no generator of latent codes, "
-                          "so there is nothing to sample")
-    networks = build_networks(plan, algorithm, info)
-    generator = networks.pop(algorithm.generator)
-    use_ema = config.ema.enabled and not raw
-    load_module_state(generator, checkpoint, algorithm.generator + ("_ema" if use_ema else ""), path)
-    device = resolve_device("auto")
-    weights = weights_name(config.ema.decay if use_ema else None, config.ema.rampup)
-    return RestoredRun(path, checkpoint, config, info, generator.to(device),
-                       Prior(config.prior, config.z_dim, device, info.condition_classes), weights, plan, data,
-                       networks)
-
-
-def _check_picture_path(output: Path | None) -> None:
+def check_picture_path(output: Path | None) -> None:
     if output is not None and (output.suffix.lower() not in PICTURE_SUFFIXES or output.is_dir()):
         raise GanzooError(f"-o must name a {' or '.join(PICTURE_SUFFIXES)} file, got {output}")
 

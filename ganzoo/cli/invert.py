@@ -7,7 +7,8 @@ from pathlib import Path
 
 import torch
 
-from ganzoo.cli.commands import RestoredRun, _check_picture_path, restore_run
+from ganzoo.cli.commands import check_picture_path
+from ganzoo.cli.restore import RestoredRun, restore_run
 from ganzoo.datasets.common import decode_image, fit_resolution
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.metrics.inception import resolve_weights
@@ -22,7 +23,7 @@ ENCODER = "encoder"
 
 
 def cmd_invert(args: argparse.Namespace) -> int:
-    _check_picture_path(args.output)
+    check_picture_path(args.output)
     run = restore_run(args.run, get_zoo(), raw=args.raw)
     if not run.info.is_image:
         raise ConfigError(f"invert finds codes for images; {args.run} was trained on data of shape {run.info.shape}")
@@ -64,7 +65,7 @@ def read_images(paths: list[Path], shape: tuple[int, ...]) -> tuple[list[str], t
     """The image files (or the images in folders), by name, and as a batch of ``shape`` in [-1, 1]."""
     channels, side = shape[0], shape[-1]
     if channels not in (1, 3) or shape[-2] != side:
-        raise ConfigError(f"invert reads gray or RGB square images; this run makes images of shape {shape}")
+        raise ConfigError(f"images are read as gray or RGB squares; this run works on images of shape {shape}")
     files = [file for path in paths for file in _image_files(path)]
     if not files:
         raise GanzooError(f"no images among {', '.join(str(p) for p in paths)} "

@@ -14,7 +14,7 @@ from ganzoo.cli import EXIT_INTERRUPTED
 from ganzoo.errors import DamagedRecordWarning, GanzooError, one_line
 from ganzoo.registry.blame import origin, plugin_failure
 from ganzoo.registry.discovery import PluginLoadWarning, env_flag
-from ganzoo.training.config import MAX_SAMPLES, MAX_STEPS, MIN_SAMPLES
+from ganzoo.training.config import MAX_BATCH_SIZE, MAX_SAMPLES, MAX_STEPS, MIN_SAMPLES
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -249,6 +249,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", type=int, default=None, help="conditional runs: the images' class")
     _add_output_options(p, "invert")
 
+    p = sub.add_parser("translate", help="translate images from one domain to another with a trained run",
+                       description="Run images through a trained translation network (CycleGAN's, say) and write "
+                                   "each translated image, plus grid.png with inputs and translations side by side, "
+                                   "into one folder.")
+    p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
+    p.add_argument("images", type=Path, nargs="+", metavar="IMAGES", help="image files, or folders of them")
+    p.add_argument("--direction", default=None, metavar="NAME",
+                   help="which way to translate, as the algorithm names it (cyclegan: a2b or b2a; default the "
+                        "first it names)")
+    p.add_argument("--batch", type=bounded(1, MAX_BATCH_SIZE), default=16, help="images per forward pass (default 16)")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="a folder for the translated images (default <run>/samples/translate-<direction>-<step>)")
+
     p = sub.add_parser("interpolate", help="picture the samples along paths between two latent vectors",
                        description="Draw pairs of latent vectors and write the samples along the path between "
                                    "each pair, one row per pair: spherical (slerp, the default) or linear. Uses "
@@ -318,6 +331,10 @@ def _run(args: argparse.Namespace) -> int:
             from ganzoo.cli.invert import cmd_invert
 
             return cmd_invert(args)
+        if args.command == "translate":
+            from ganzoo.cli.translate import cmd_translate
+
+            return cmd_translate(args)
         return int(getattr(commands, f"cmd_{args.command}")(args))
     except GanzooError as exc:
         print(f"ganzoo: error: {_folded(str(exc))}", file=sys.stderr)

@@ -9,6 +9,7 @@ from ganzoo.api.version import PLUGIN_API
 from ganzoo.bench.shipped import shipped_suites
 from ganzoo.datasets import IMAGE_DATASETS
 from ganzoo.datasets.toy import TOY_DATASETS
+from ganzoo.datasets.unpaired import UNPAIRED_DATASETS
 from ganzoo.metrics.suites import METRICS
 
 ganzoo_plugin_api = PLUGIN_API  # the core always targets the API it provides
@@ -16,7 +17,7 @@ ganzoo_plugin_api = PLUGIN_API  # the core always targets the API it provides
 
 @hookimpl
 def register_datasets(register):
-    for spec in TOY_DATASETS + IMAGE_DATASETS:
+    for spec in TOY_DATASETS + IMAGE_DATASETS + UNPAIRED_DATASETS:
         register(spec)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ganzoo.api.options import MAX_DEPTH, StrictFields, table_problem
 from ganzoo.errors import ConfigError
@@ -162,8 +162,11 @@ class RunConfig(StrictModel):
     optimizers: dict[str, OptimizerConfig] = Field(default_factory=dict, description=(
         "settings of an algorithm's optimizers other than g and d (those are optimizer_g and optimizer_d)"))
     d_steps: int = Field(1, gt=0, le=MAX_D_STEPS, description="discriminator steps per generator step (k)")
-    lr_decay: Literal["none", "linear"] = Field("none", description="linear: both learning rates fall linearly "
+    lr_decay: Literal["none", "linear"] = Field("none", description="linear: the learning rates fall linearly "
                                                                     "from their set value to 0 at the last step")
+    lr_decay_start: float = Field(0.0, ge=0, lt=1, description=(
+        "with lr_decay = 'linear': the fraction of the steps trained at the set rates before they start to fall "
+        "(CycleGAN: 0.5, 100 of 200 epochs)"))
     batch_size: int = Field(64, gt=0, le=MAX_BATCH_SIZE)
     steps: int = Field(2000, gt=0, le=MAX_STEPS, description="generator steps")
     seed: int = Field(0, ge=0, lt=2**62)
@@ -210,6 +213,20 @@ class RunConfig(StrictModel):
         if value is not None and str(value).strip() in {"", "."}:
             raise ValueError("must name a directory for the run, e.g. 'runs/my-run'")
         return value
+
+    @model_validator(mode="after")
+    def _decay_start_needs_decay(self) -> RunConfig:
+        if self.lr_decay_start and self.lr_decay == "none":
+            raise ValueError("lr_decay_start is set but lr_decay is 'none'; set lr_decay = \"linear\" or remove "
+                             "lr_decay_start")
+        return self
+
+    def lr_factor(self, done: int) -> float:
+        """The learning rates' share of their set values in the step after ``done`` steps: 1 without decay; under
+        linear decay, 1 until ``lr_decay_start`` of the steps, then falling linearly to 0 at the end."""
+        if self.lr_decay == "none":
+            return 1.0
+        return min(1.0, (self.steps - done) / (self.steps * (1 - self.lr_decay_start)))
 
     def run_dir(self) -> Path:
         return self.out_dir or default_run_dir(self.gan, str(self.objective), self.dataset, self.seed)

@@ -88,6 +88,12 @@ def _check_declarations(part: Part, algorithm: Algorithm) -> None:
     if not (generator is None or isinstance(generator, str)) or not _names(discriminators):
         raise GanzooError(f"{part} declares generator = {generator!r} and discriminators = {discriminators!r}; the "
                           "generator is a network name or None, the discriminators a tuple of network names")
+    translators = algorithm.translators
+    if not (isinstance(translators, Mapping) and all(
+            isinstance(direction, str) and NAME.fullmatch(direction) and isinstance(network, str)
+            for direction, network in translators.items())):
+        raise GanzooError(f"{part} declares translators = {translators!r}; it must map lowercase direction names "
+                          "to network names, e.g. {'a2b': 'generator_ab'}")
 
 
 def _names(value: object) -> bool:
@@ -103,6 +109,7 @@ def _check_names(part: Part, algorithm: Algorithm, networks: Mapping[str, nn.Mod
                               f"{', '.join(RESERVED)} and not starting with optimizer_ or ending with _ema")
     declared = [name for members in algorithm.optimizers.values() for name in members]
     declared += [algorithm.generator] if algorithm.generator else []
+    declared += list(algorithm.translators.values())
     missing = sorted({name for name in [*declared, *algorithm.discriminators] if name not in networks})
     if missing:
         raise GanzooError(f"{part} uses networks {', '.join(missing)}, but the run has only "

@@ -130,6 +130,10 @@ def resumable_keys(config: RunConfig) -> set[str]:
 def config_differences(stored: dict[str, Any], config: RunConfig) -> list[str]:
     """Keys, other than the resumable ones, on which a stored config and ``config`` disagree."""
     wanted, free = config.model_dump(mode="json"), resumable_keys(config)
+    try:  # a config stored before a key was added lacks it: compare it with that key's default filled in
+        stored = RunConfig.model_validate(stored).model_dump(mode="json")
+    except ValueError:
+        pass  # not a config this version reads: compared as stored, key by key
     return sorted(k for k in set(stored) | set(wanted) if k not in free and stored.get(k) != wanted.get(k))
 
 

@@ -128,9 +128,9 @@ class SeedGroup:
         first = self.runs[0]
         for run in self.runs:
             run.in_step = run.services.touched = True  # a failure inside leaves no run between two steps
-        if first.config.lr_decay == "linear":
+        if first.config.lr_decay != "none":
             for optimizers in (self.optimizers, *(run.optimizers for run in self.runs)):  # the runs' for checkpoints
-                scale_learning_rates(optimizers, first.config, 1.0 - first.step / first.config.steps)
+                scale_learning_rates(optimizers, first.config, first.config.lr_factor(first.step))
         self.step.index = first.step
         with first.speed.autocast():
             first.algorithm.step(self.step)

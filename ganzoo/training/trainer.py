@@ -133,8 +133,8 @@ class Trainer:
         """One step of the algorithm, its statistics collected, then the moving average of G; ``step`` counts it.
         An exception inside leaves the run between two steps (see :attr:`consistent`)."""
         self.in_step, self.services.touched = True, False
-        if self.config.lr_decay == "linear":
-            scale_learning_rates(self.optimizers, self.config, 1.0 - self.step / self.config.steps)
+        if self.config.lr_decay != "none":
+            scale_learning_rates(self.optimizers, self.config, self.config.lr_factor(self.step))
         self.services.index = self.step
         with collecting(self.statistics), self.speed.autocast():
             try:

@@ -7,8 +7,8 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from ganzoo.cli import main
-from ganzoo.cli.commands import restore_run
 from ganzoo.cli.invert import read_images
+from ganzoo.cli.restore import restore_run
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.testing import labelled_images, train
 

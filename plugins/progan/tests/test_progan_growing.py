@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from ganzoo.cli.commands import restore_run
+from ganzoo.cli.restore import restore_run
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.sampling.generation import generate
 from ganzoo.testing import resolved_config, trainer
