@@ -73,6 +73,7 @@ class AlgorithmPlugin:
         register(AlgorithmSpec(name="missing-network", build=lambda options: Missing(), citation="-"))
         register(AlgorithmSpec(name="greedy", build=lambda options: Greedy(), citation="-"))
         register(AlgorithmSpec(name="bad-name", build=lambda options: BadName(), citation="-"))
+        register(AlgorithmSpec(name="peeking", build=lambda options: Peeking(), citation="-"))
         for name, declared in MALFORMED.items():
             register(AlgorithmSpec(name=name, build=lambda options, d=declared: Declaring(d), citation="-"))
 
@@ -94,6 +95,20 @@ class Greedy(Reconstructing):
 
     def __init__(self):
         super().__init__(1.0)
+
+
+class Peeking(Reconstructing):
+    """Reads its optimizers between updates, as an algorithm that unrolls one does."""
+
+    def __init__(self):
+        super().__init__(1.0)
+        self.rates = []
+
+    def step(self, step):
+        super().step(step)
+        self.rates.append(step.optimizer("e").param_groups[0]["lr"])
+        if len(self.rates) == 3:
+            step.optimizer("x")
 
 
 class Declaring(Reconstructing):
@@ -287,3 +302,12 @@ def test_a_step_wrapper_hands_everything_to_the_step_it_wraps_but_what_it_change
     doubled = wrapped.real().samples
     assert doubled.abs().max() > 1  # ring8's points lie within about 1.1 of the centre: doubled, they leave it
     Alternating().step(wrapped)  # an algorithm takes it as any step
+
+
+def test_an_algorithm_reads_the_run_s_optimizers_and_a_wrong_name_is_one_line(zoo, tmp_path):
+    peeking = trainer_for(zoo, tmp_path, gan="tiny", algorithm="peeking", steps=4, lr_decay="linear",
+                          optimizers={"e": {"lr": 0.4}})
+    with pytest.raises(GanzooError, match="training step 3: the algorithm asked for optimizer 'x'; it declares "
+                                          "g, d, e"):
+        peeking.fit()
+    assert peeking.algorithm.rates == pytest.approx([0.4, 0.3, 0.2])  # the rates as decayed for each step

@@ -134,6 +134,12 @@ class TrainingStep(ABC):
     def report(self, name: str, value: torch.Tensor | float) -> None:
         """Log a statistic: its mean over each log interval goes to ``stats.jsonl`` (as ``ganzoo.report``)."""
 
+    def optimizer(self, name: str) -> torch.optim.Optimizer:
+        """The run's optimizer ``name``, to read: its kind, its settings at this step (the learning rate after
+        any decay) and its state, for an algorithm that unrolls it (``unrolled``). Update weights only through
+        :meth:`optimize`, which keeps the runner's checks, gradient scaling and averaging over processes."""
+        raise NotImplementedError(f"{type(self).__name__} does not hand out its optimizers")
+
 
 class StepWrapper(TrainingStep):
     """A :class:`TrainingStep` that hands every call and attribute to ``inner``. An algorithm that extends
@@ -166,6 +172,9 @@ class StepWrapper(TrainingStep):
 
     def report(self, name: str, value: torch.Tensor | float) -> None:
         self.inner.report(name, value)
+
+    def optimizer(self, name: str) -> torch.optim.Optimizer:
+        return self.inner.optimizer(name)
 
 
 class Algorithm(Stateful, ABC):

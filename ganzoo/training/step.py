@@ -105,6 +105,11 @@ class RunnerStep(TrainingStep):
             self.augmentation.observe(scores.detach())
         return scores
 
+    def optimizer(self, name: str) -> torch.optim.Optimizer:
+        if name not in self.optimizers:
+            raise PluginError(f"the algorithm asked for optimizer '{name}'; it declares {', '.join(self.optimizers)}")
+        return self.optimizers[name]
+
     def optimize(self, optimizer: str, loss: torch.Tensor) -> None:
         if optimizer not in self.optimizers:
             raise PluginError(f"the algorithm stepped optimizer '{optimizer}'; it declares "

@@ -16,9 +16,10 @@ arXiv:1611.02163v4):
 - Adam for both players, beta1 0.5, epsilon 1e-8, discriminator lr 1e-4,
   generator lr 1e-3: N (``disc_learning_rate``, ``gen_learning_rate``,
   ``beta1``, ``epsilon``); beta2 0.999 is the Keras and TensorFlow default N
-  leaves in place. The unrolled updates are Adam's from the discriminator
-  optimizer's current moments (N unrolls Keras' Adam updates, moments and
-  iteration count included, with ``graph_replace``).
+  leaves in place. The unrolled updates are those of the run's discriminator
+  optimizer, from its current moments, step counts and learning rate (N
+  unrolls Keras' Adam updates, moments and iteration count included, with
+  ``graph_replace``).
 - objective ``minimax`` (ganzoo-gan): N's generator minimizes the negative
   of the discriminator's cross-entropy loss, i.e. E log(1 - D(G(z))).
 - networks (:mod:`ganzoo_unrolled.mlp`): N, two tanh hidden layers of 128 for
@@ -41,9 +42,6 @@ Departures, and why:
   in the paper". We follow N, the code we can read; P's Appendix A networks
   (as recalled: ReLU, a one-hidden-layer discriminator, orthogonal gain 0.8)
   are one option change away (``activation``, ``d_layers``, ``init_gain``).
-- The unrolled Adam reads its lr, betas and eps from the algorithm's options
-  and mirrors the optimizer's moments from the gradients, because an algorithm
-  cannot see the run config or the optimizer (see the algorithm module).
 """
 
 from __future__ import annotations
@@ -60,7 +58,6 @@ ganzoo_plugin_api = "2.0"
 
 CITATION = ("Metz, Poole, Pfau and Sohl-Dickstein 2017, Unrolled Generative Adversarial Networks, ICLR "
             "(arXiv:1611.02163)")
-D_ADAM = {"kind": "adam", "lr": 1e-4, "betas": [0.5, 0.999], "eps": 1e-8}
 
 
 class PointMLPOptions(Options):
@@ -118,8 +115,7 @@ def register_gans(register):
             "steps": 25000,
             "d_steps": 1,
             "optimizer_g": {"kind": "adam", "lr": 1e-3, "betas": [0.5, 0.999], "eps": 1e-8},
-            "optimizer_d": D_ADAM,
-            "algorithm_options": {"lr": D_ADAM["lr"], "betas": D_ADAM["betas"], "eps": D_ADAM["eps"]},
+            "optimizer_d": {"kind": "adam", "lr": 1e-4, "betas": [0.5, 0.999], "eps": 1e-8},
         },
         test_options={"hidden": 16},
     ))

@@ -12,31 +12,27 @@ One training step:
 
 With ``unroll_steps = 0`` this is ``alternating``, draw for draw.
 
-Reading the optimizer. An algorithm sees neither the run config nor the runner's optimizers (``TrainingStep``
-exposes neither), so the unrolled rule takes its settings from this algorithm's options (``lr``, ``betas``,
-``eps``; ``unrolled-mlp`` sets them to its ``optimizer_d``), and the Adam state is mirrored: after every real
-discriminator update the algorithm folds the weights' gradients (still on ``p.grad``) into its own copy of Adam's
-moments, the same arithmetic as ``torch.optim.Adam``, kept in the algorithm's ``state_dict`` so a resumed run
-unrolls from the same state. The mirror equals the optimizer's state only while ``optimizer_d`` is Adam with the
-same betas and no weight decay; a learning-rate schedule (``lr_decay``) is not seen by the unrolled steps.
+Reading the optimizer. The unrolled updates are those of the run's ``optimizer_d`` at this step: with
+``unroll_optimizer = "adam"`` they read its learning rate (after any ``lr_decay``), betas and epsilon and start
+from its moments and step counts (``TrainingStep.optimizer("d")``), so the first unrolled update is exactly the
+one the optimizer would make next; ``optimizer_d`` must then be Adam without weight decay or AMSGrad.
+``"sgd"`` takes plain gradient steps at its current learning rate, whatever its kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Annotated, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import torch
 from pydantic import Field
 from torch import nn
 from torch.func import functional_call
 
-from ganzoo import Alternating, Batch, Objective, Options, StepContext, StepWrapper, TrainingStep
+from ganzoo import Alternating, Batch, Objective, Options, StepContext, TrainingStep
 from ganzoo_unrolled.unroll import AdamRule, AdamState, Params, SGDRule, UpdateRule, unroll
 
 Result = TypeVar("Result")
-Beta = Annotated[float, Field(ge=0, lt=1)]
-MOMENT_KEYS = ("exp_avg", "exp_avg_sq", "step")
 
 
 class UnrolledOptions(Options):
@@ -50,13 +46,8 @@ class UnrolledOptions(Options):
         "shared: every unrolled update and the generator's loss use one real batch and the generator's batch, as "
         "the released notebook does; fresh: new batches for each unrolled update and for the generator's loss"))
     unroll_optimizer: Literal["adam", "sgd"] = Field("adam", description=(
-        "the update rule unrolled: adam from the mirrored optimizer state (the released code), or plain gradient "
-        "descent (the paper's eq. 12)"))
-    lr: float = Field(1e-4, gt=0, le=10, description=(
-        "learning rate of the unrolled updates; keep it equal to optimizer_d.lr (notebook: 1e-4)"))
-    betas: tuple[Beta, Beta] = Field((0.5, 0.999), description=(
-        "Adam's betas for the unrolled updates and the mirrored state; keep them equal to optimizer_d.betas"))
-    eps: float = Field(1e-8, gt=0, le=1, description="Adam's epsilon for the unrolled updates (notebook: 1e-8)")
+        "the update rule unrolled: optimizer_d's Adam, from its state (the released code), or plain gradient "
+        "descent at optimizer_d's learning rate (the paper's eq. 12)"))
 
 
 class Unrolled(Alternating):
@@ -64,9 +55,6 @@ class Unrolled(Alternating):
 
     def __init__(self, options: UnrolledOptions):
         self.options = options
-        self.rule: UpdateRule = (AdamRule(options.lr, options.betas, options.eps)
-                                 if options.unroll_optimizer == "adam" else SGDRule(options.lr))
-        self.moments = AdamState()  # the mirror of optimizer_d's Adam state
 
     def check(self, networks: Mapping[str, nn.Module], objective: Objective) -> None:
         super().check(networks, objective)
@@ -76,17 +64,24 @@ class Unrolled(Alternating):
                              "(weight clipping), which the unrolled updates cannot do; use a penalty instead "
                              "(wgan-gp) or set algorithm_options.unroll_steps = 0")
 
-    def step(self, step: TrainingStep) -> None:
-        mirrors = self.options.unroll_steps > 0 and isinstance(self.rule, AdamRule)
-        super().step(_WatchedStep(step, self.mirror_update) if mirrors else step)
-
-    def mirror_update(self, discriminator: nn.Module) -> None:
-        """Fold the gradients of the real update just made into the mirrored Adam state."""
-        assert isinstance(self.rule, AdamRule)
-        grads = {name: p.grad.detach() for name, p in discriminator.named_parameters() if p.grad is not None}
-        if all(bool(torch.isfinite(grad).all()) for grad in grads.values()):  # a skipped (fp16 overflow) step
-            with torch.no_grad():
-                self.moments = self.rule.advance(self.moments, grads)
+    def update_rule(self, step: TrainingStep) -> tuple[UpdateRule, AdamState]:
+        """The rule of the unrolled updates and the state they start from: ``optimizer_d``'s, at this step."""
+        optimizer = step.optimizer("d")
+        group = optimizer.param_groups[0]
+        if self.options.unroll_optimizer == "sgd":
+            return SGDRule(group["lr"]), AdamState()
+        if not isinstance(optimizer, torch.optim.Adam) or group["weight_decay"] or group["amsgrad"]:
+            raise ValueError(f"unroll_optimizer 'adam' unrolls optimizer_d, which is {type(optimizer).__name__}"
+                             f"{' with weight decay or AMSGrad' if isinstance(optimizer, torch.optim.Adam) else ''}"
+                             "; set optimizer_d.kind = \"adam\" without weight decay, or "
+                             "algorithm_options.unroll_optimizer = \"sgd\"")
+        state = AdamState()
+        for name, parameter in step.networks["discriminator"].named_parameters():
+            held = optimizer.state.get(parameter)
+            if held:  # none before a weight's first gradient: Adam starts it from zero, as the rule does
+                state.exp_avg[name], state.exp_avg_sq[name] = held["exp_avg"], held["exp_avg_sq"]
+                state.step[name] = held["step"]
+        return AdamRule(group["lr"], tuple(group["betas"]), group["eps"]), state
 
     def generator_context(self, step: TrainingStep) -> StepContext:  # type: ignore[override]
         options = self.options
@@ -112,8 +107,8 @@ class Unrolled(Alternating):
 
         start = {name: p if options.second_order else p.detach().requires_grad_()
                  for name, p in discriminator.named_parameters() if p.requires_grad}
-        weights = unroll(loss_at, start, options.unroll_steps, self.rule, self.moments,
-                         second_order=options.second_order)
+        rule, state = self.update_rule(step)
+        weights = unroll(loss_at, start, options.unroll_steps, rule, state, second_order=options.second_order)
         step.report("loss_d_unrolled", losses[-1].detach())
 
         if fake is None:
@@ -132,19 +127,6 @@ class Unrolled(Alternating):
 
         fake_scores, real_scores = at_weights(discriminator, weights, scores)
         return StepContext(step, "generator", fake, fake_scores, real, real_scores)
-
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        return {f"{key}.{name}": value for key in MOMENT_KEYS
-                for name, value in getattr(self.moments, key).items()}
-
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        moments = AdamState()
-        for entry, value in state.items():
-            key, _, name = entry.partition(".")
-            if key not in MOMENT_KEYS or not name:
-                raise ValueError(f"unrolled keeps Adam's {', '.join(MOMENT_KEYS)} per weight, not '{entry}'")
-            getattr(moments, key)[name] = value
-        self.moments = moments
 
 
 def discriminator_loss(step: TrainingStep, real: Batch, fake: Batch) -> torch.Tensor:
@@ -177,16 +159,3 @@ def at_weights(network: nn.Module, weights: Params, compute: Callable[[], Result
     tensors.update({f"network.{name}": buffer.clone() for name, buffer in network.named_buffers()})
     result: Result = functional_call(_Holder(network), tensors, (compute,))
     return result
-
-
-class _WatchedStep(StepWrapper):
-    """The runner's step, calling ``after_update(discriminator)`` after each real update of optimizer ``d``."""
-
-    def __init__(self, inner: TrainingStep, after_update: Callable[[nn.Module], None]):
-        super().__init__(inner)
-        self.after_update = after_update
-
-    def optimize(self, optimizer: str, loss: torch.Tensor) -> None:
-        self.inner.optimize(optimizer, loss)
-        if optimizer == "d":
-            self.after_update(self.networks["discriminator"])

@@ -33,13 +33,19 @@ class Constant(nn.Module):
 
 
 class FixedStep(TrainingStep):
-    """A training step whose real batch is always ``real``; D is called directly."""
+    """A training step whose real batch is always ``real``; D is called directly, its optimizer is SGD at ``lr``."""
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, objective: Objective, real: torch.Tensor):
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, objective: Objective, real: torch.Tensor,
+                 lr: float):
         self.index, self.steps, self.batch_size, self.world_size, self.d_steps = 0, 1, len(real), 1, 1
         self.num_classes, self.objective = None, objective
         self.networks = {"generator": generator, "discriminator": discriminator}
         self.fixed_real = real
+        self.sgd = torch.optim.SGD(discriminator.parameters(), lr=lr)
+
+    def optimizer(self, name: str) -> torch.optim.Optimizer:
+        assert name == "d"
+        return self.sgd
 
     def real(self, n: int | None = None) -> Batch:
         return Batch(self.fixed_real)
@@ -63,13 +69,13 @@ class FixedStep(TrainingStep):
         pass
 
 
-def linear_setup(seed: int = 0) -> tuple[FixedStep, torch.Tensor, torch.Tensor, torch.Tensor]:
+def linear_setup(lr: float, seed: int = 0) -> tuple[FixedStep, torch.Tensor, torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     theta, w, real = (torch.randn(2, generator=generator, dtype=torch.float64) for _ in range(3))
     discriminator = nn.Linear(2, 1, bias=False).double()
     with torch.no_grad():
         discriminator.weight.copy_(w)
-    return FixedStep(Constant(theta), discriminator, Linear(), real.expand(4, -1)), theta, w, real
+    return FixedStep(Constant(theta), discriminator, Linear(), real.expand(4, -1), lr), theta, w, real
 
 
 def generator_gradient(algorithm: Unrolled, step: TrainingStep) -> torch.Tensor:
@@ -82,17 +88,17 @@ def generator_gradient(algorithm: Unrolled, step: TrainingStep) -> torch.Tensor:
 @pytest.mark.parametrize("k", [1, 3])
 def test_sgd_unrolled_gradient_is_the_closed_form(k: int) -> None:
     # w_k = w - k lr (theta - real) and L_G = -w_k . theta, so dL_G/dtheta = -w_k + k lr theta (eq. 12 in full)
-    step, theta, w, real = linear_setup()
     lr = 0.3
-    algorithm = Unrolled(UnrolledOptions(unroll_steps=k, unroll_optimizer="sgd", lr=lr))
+    step, theta, w, real = linear_setup(lr)
+    algorithm = Unrolled(UnrolledOptions(unroll_steps=k, unroll_optimizer="sgd"))
     w_k = w - k * lr * (theta - real)
     torch.testing.assert_close(generator_gradient(algorithm, step), -w_k + k * lr * theta)
 
 
 def test_first_order_variant_drops_the_second_term() -> None:
-    step, theta, w, real = linear_setup(1)
     lr, k = 0.3, 2
-    algorithm = Unrolled(UnrolledOptions(unroll_steps=k, unroll_optimizer="sgd", lr=lr, second_order=False))
+    step, theta, w, real = linear_setup(lr, seed=1)
+    algorithm = Unrolled(UnrolledOptions(unroll_steps=k, unroll_optimizer="sgd", second_order=False))
     torch.testing.assert_close(generator_gradient(algorithm, step), -(w - k * lr * (theta - real)))
 
 
