@@ -75,6 +75,10 @@ class Scorer(nn.Module):
         return self.step.discriminate(samples, self.labels)
 
 
+# The methods through which an objective scores samples itself, rather than being handed the scores.
+STEP_LEVEL = ("d_loss", "g_loss", "penalty", "d_penalty", "g_penalty")
+
+
 class Objective(Stateful):
     """Base class for objectives; subclasses override the two score-level losses at least, or the step-level
     ``d_loss`` and ``g_loss``.
@@ -94,6 +98,19 @@ class Objective(Stateful):
         """Whether this objective's class defines ``method`` itself rather than inheriting the base class's (for
         a runner or an algorithm that must know whether a penalty or a step-level loss is in play)."""
         return getattr(type(self), method) is not getattr(Objective, method)
+
+    def score_level_problem(self) -> str | None:
+        """Why this objective cannot serve an algorithm that calls its discriminator itself and hands the scores
+        to ``discriminator_loss`` and ``generator_loss`` (ALI's D(x, z), VEEGAN's D(z, x)), or None if it can:
+        a step-level loss or a penalty would score samples through the runner, without what the algorithm pairs
+        them with, and the scores are one per sample."""
+        own = [method for method in STEP_LEVEL if self.defines(method)]
+        if own:
+            return (f"the objective defines {', '.join(own)}, which score samples through the runner's "
+                    "discriminator call; use a score-level objective such as nonsaturating, minimax or hinge")
+        if self.heads != 1:
+            return f"the objective takes {self.heads} scores per sample; this discriminator gives one"
+        return None
 
     # -- score level ---------------------------------------------------------
 

@@ -22,7 +22,7 @@ from torch import nn
 
 from ganzoo.algorithms.alternating import Alternating
 from ganzoo.api.algorithm import Batch, ScoreLayout, TrainingStep
-from ganzoo.api.objective import Objective, StepContext
+from ganzoo.api.objective import STEP_LEVEL, Objective, StepContext
 from ganzoo.errors import TrainingDiverged
 from ganzoo.training.ema import update_ema
 from ganzoo.training.loop import train_runs
@@ -33,7 +33,6 @@ from ganzoo.training.stats import collecting
 from ganzoo.training.trainer import Trainer
 from ganzoo.utils import eval_mode
 
-STEP_LEVEL = ("d_loss", "g_loss", "penalty", "d_penalty", "g_penalty")  # objective methods a group cannot split
 APART = {"seed", "out_dir"}  # the only settings in which the seeds' runs may differ
 
 

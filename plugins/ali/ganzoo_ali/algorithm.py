@@ -32,7 +32,6 @@ ALI_CITATION = ("Dumoulin, Belghazi, Poole, Mastropietro, Lamb, Arjovsky and Cou
 BIGAN_CITATION = ("Donahue, Kraehenbuehl and Darrell 2017, Adversarial Feature Learning, ICLR (arXiv:1605.09782)")
 
 ENCODER, DISCRIMINATOR = "encoder", "joint_discriminator"
-STEP_LEVEL = ("d_loss", "g_loss", "penalty", "d_penalty", "g_penalty")  # methods that would call D(x) without z
 
 
 def encoder_of(networks: Mapping[str, nn.Module]) -> nn.Module:
@@ -54,12 +53,9 @@ class AdversariallyLearnedInference(Algorithm):
     discriminators = ()
 
     def check(self, networks: Mapping[str, nn.Module], objective: Objective) -> None:
-        overridden = [method for method in STEP_LEVEL if objective.defines(method)]
-        if overridden:
-            raise ValueError(f"the objective defines {', '.join(overridden)}, which score samples without their "
-                             "latent codes; use a score-level objective such as nonsaturating or minimax")
-        if objective.heads != 1:
-            raise ValueError(f"the objective takes {objective.heads} scores per sample; D(x, z) gives one per pair")
+        problem = objective.score_level_problem()
+        if problem:
+            raise ValueError(problem)
         a = torch.tensor([-2.0, -0.5, 0.3, 1.7])
         b = torch.tensor([1.1, -0.9, 2.4, -0.2])
         with torch.no_grad():

@@ -108,7 +108,7 @@ def test_encoder_is_reachable_after_training_and_encodes_points(tmp_path):
 
 @pytest.mark.parametrize("objective", ["lsgan", "wgan-gp"])
 def test_refuses_objectives_without_a_label_swap_or_with_penalties_on_d_of_x(tmp_path, objective):
-    with pytest.raises(GanzooError, match="label swap|latent codes"):
+    with pytest.raises(GanzooError, match="label swap|score-level objective"):
         ali_trainer(tmp_path, objective=objective)
 
 

@@ -34,8 +34,6 @@ from torch import nn
 from ganzoo import Algorithm, DataInfo, Objective, Options, TrainingStep
 from ganzoo_veegan.networks import DISCRIMINATOR, GENERATOR, RECONSTRUCTOR
 
-STEP_LEVEL = ("d_loss", "g_loss", "penalty", "d_penalty", "g_penalty")  # methods that would call D(x) without z
-
 
 class VeeganOptions(Options):
     reconstruction_weight: float = Field(0.5, ge=0, le=1e4, description=(
@@ -76,13 +74,11 @@ class Veegan(Algorithm):
         return networks
 
     def check(self, networks: Mapping[str, nn.Module], objective: Objective) -> None:
-        overridden = [method for method in STEP_LEVEL if objective.defines(method)]
-        if overridden or objective.generator_uses_real:
-            what = ", ".join(overridden) or "generator_uses_real"
-            raise ValueError(f"the objective defines {what}, which scores samples without their codes; use a "
-                             "score-level objective such as logistic-kl, nonsaturating or hinge")
-        if objective.heads != 1:
-            raise ValueError(f"the objective takes {objective.heads} scores per sample; D(z, x) gives one per pair")
+        problem = objective.score_level_problem()
+        if problem is None and objective.generator_uses_real:
+            problem = "the objective's generator loss scores real samples too, which VEEGAN's generator never sees"
+        if problem:
+            raise ValueError(problem)
 
     def data_codes(self, reconstructor: nn.Module, samples: torch.Tensor) -> torch.Tensor:
         """Codes drawn from the reconstructor's p(z | x) = N(F(x), noise^2 I), without gradients."""

@@ -215,8 +215,14 @@ def test_refusals():
             return discriminator(real).mean()
 
     networks = ganzoo.build_gan("veegan-mlp", ganzoo.DataInfo((2,)), z_dim=4, hidden=4, d_hidden=4)
-    with pytest.raises(ValueError, match="without their codes"):
+    with pytest.raises(ValueError, match="defines penalty, .*use a score-level objective"):
         Veegan(VeeganOptions()).check(networks, Penalised())
+
+    class UsesReal(Objective):
+        generator_uses_real = True
+
+    with pytest.raises(ValueError, match="scores real samples too"):
+        Veegan(VeeganOptions()).check(networks, UsesReal())
     with pytest.raises(ValueError, match="veegan-mlp takes points"):
         ganzoo.build_gan("veegan-mlp", ganzoo.DataInfo((1, 28, 28)))
     pair: dict[str, nn.Module] = {"generator": nn.Linear(4, 2), "discriminator": nn.Linear(2, 1)}
