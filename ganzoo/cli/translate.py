@@ -15,7 +15,8 @@ from ganzoo.sampling.generation import save_labelled_grid
 from ganzoo.training.prior import forward
 from ganzoo.utils import eval_mode
 
-GRID_ROWS = 64  # the side-by-side picture shows the first images; every one is written as a file
+GRID_IMAGES = 64  # the side-by-side picture shows the first images; every one is written as a file
+PAIRS_PER_ROW = 4
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
@@ -34,12 +35,13 @@ def cmd_translate(args: argparse.Namespace) -> int:
     for file, image in zip(files, translated):
         _save_image(image, output / file)
     grid = output / "grid.png"
-    shown = min(len(images), GRID_ROWS)
+    shown = min(len(images), GRID_IMAGES)
     pairs = torch.stack([images[:shown], translated[:shown]], dim=1).flatten(0, 1)
+    per_row = min(PAIRS_PER_ROW, shown)
+    rows = [_row_name(names[start:start + per_row]) for start in range(0, shown, per_row)]
     more = f", the first {shown} of {len(images)}" if shown < len(images) else ""
-    save_labelled_grid(pairs, [Path(name).name[:24] for name in names[:shown]], 2, grid,
-                       f"{args.run}, step {run.checkpoint.step}: {direction} with {name} "
-                       f"(left: input, right: translated{more})")
+    save_labelled_grid(pairs, rows, 2 * per_row, grid, f"{args.run}, step {run.checkpoint.step}: {direction} "
+                       f"with {name} (each input, then its translation{more})")
     print(f"translated {len(images)} images {direction} into {output} (side by side in {grid})")
     return 0
 
@@ -71,6 +73,11 @@ def translate(network: torch.nn.Module, images: torch.Tensor, batch: int, device
                                   "it must keep the shape")
             parts.append(out.float().cpu().clamp(-1, 1))
     return torch.cat(parts)
+
+
+def _row_name(names: list[str]) -> str:
+    first, last = Path(names[0]).name[:16], Path(names[-1]).name[:16]
+    return first if len(names) == 1 else f"{first} to {last}"
 
 
 def _file_names(names: list[str]) -> list[str]:
