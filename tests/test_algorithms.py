@@ -74,6 +74,7 @@ class AlgorithmPlugin:
         register(AlgorithmSpec(name="greedy", build=lambda options: Greedy(), citation="-"))
         register(AlgorithmSpec(name="bad-name", build=lambda options: BadName(), citation="-"))
         register(AlgorithmSpec(name="peeking", build=lambda options: Peeking(), citation="-"))
+        register(AlgorithmSpec(name="refusing", build=lambda options: Refusing(), citation="-"))
         for name, declared in MALFORMED.items():
             register(AlgorithmSpec(name=name, build=lambda options, d=declared: Declaring(d), citation="-"))
 
@@ -109,6 +110,14 @@ class Peeking(Reconstructing):
         self.rates.append(step.optimizer("e").param_groups[0]["lr"])
         if len(self.rates) == 3:
             step.optimizer("x")
+
+
+class Refusing(Reconstructing):
+    def __init__(self):
+        super().__init__(1.0)
+
+    def build_networks(self, gan, info, z_dim):
+        raise ValueError("it trains only GANs with an encoder; use gan = \"ali-mlp\"")
 
 
 class Declaring(Reconstructing):
@@ -311,3 +320,9 @@ def test_an_algorithm_reads_the_run_s_optimizers_and_a_wrong_name_is_one_line(zo
                                           "g, d, e"):
         peeking.fit()
     assert peeking.algorithm.rates == pytest.approx([0.4, 0.3, 0.2])  # the rates as decayed for each step
+
+
+def test_an_algorithm_refusing_the_gan_is_a_config_error_naming_both(zoo, tmp_path):
+    with pytest.raises(ConfigError, match="algorithm 'refusing' cannot train GAN 'tiny': it trains only GANs with "
+                                          "an encoder; use gan"):
+        trainer_for(zoo, tmp_path, gan="tiny", algorithm="refusing")

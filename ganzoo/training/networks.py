@@ -13,7 +13,7 @@ from torch import nn
 from ganzoo.api.algorithm import Algorithm, ScoreLayout
 from ganzoo.api.objective import Objective
 from ganzoo.api.specs import DataInfo
-from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.errors import ConfigError, GanzooError, PluginError
 from ganzoo.training.config import RunConfig
 from ganzoo.training.plan import Part, RunPlan
 from ganzoo.training.prior import forward
@@ -47,8 +47,14 @@ def build_networks(plan: RunPlan, algorithm: Algorithm, info: DataInfo) -> dict[
             raise
         return dict(built) if isinstance(built, Mapping) else {"generator": built[0], "discriminator": built[1]}
 
-    networks = plan.algorithm.call(algorithm.build_networks, build_gan, info, plan.config.z_dim, check=_named_networks,
-                                   what="build its networks")
+    try:
+        networks = plan.algorithm.call(algorithm.build_networks, build_gan, info, plan.config.z_dim,
+                                       check=_named_networks, what="build its networks")
+    except PluginError as exc:
+        if isinstance(exc.__cause__, ValueError):  # the algorithm's way to refuse a GAN it cannot train
+            raise ConfigError(f"algorithm '{plan.algorithm.name}' cannot train GAN '{gan.name}': "
+                              f"{exc.__cause__}") from None
+        raise
     _check_names(plan.algorithm, algorithm, networks)
     _probe(plan, algorithm, networks, info)
     return networks
