@@ -103,13 +103,16 @@ class Objective(Stateful):
         """Why this objective cannot serve an algorithm that calls its discriminator itself and hands the scores
         to ``discriminator_loss`` and ``generator_loss`` (ALI's D(x, z), VEEGAN's D(z, x)), or None if it can:
         a step-level loss or a penalty would score samples through the runner, without what the algorithm pairs
-        them with, and the scores are one per sample."""
+        them with, the scores are one per sample, and the generator's loss takes its own samples' scores alone."""
         own = [method for method in STEP_LEVEL if self.defines(method)]
         if own:
             return (f"the objective defines {', '.join(own)}, which score samples through the runner's "
                     "discriminator call; use a score-level objective such as nonsaturating, minimax or hinge")
         if self.heads != 1:
             return f"the objective takes {self.heads} scores per sample; this discriminator gives one"
+        if self.generator_uses_real:
+            return ("the objective's generator loss needs real samples' scores too (generator_uses_real); use a "
+                    "score-level objective such as nonsaturating, minimax or hinge")
         return None
 
     # -- score level ---------------------------------------------------------

@@ -137,8 +137,6 @@ class CycleGAN(Algorithm):
 
     def check(self, networks: Mapping[str, nn.Module], objective: Objective) -> None:
         problem = objective.score_level_problem()
-        if problem is None and objective.generator_uses_real:
-            problem = "the objective's generator loss scores real images too; use cyclegan-lsgan or nonsaturating"
         if problem:
             raise ValueError(problem)
 

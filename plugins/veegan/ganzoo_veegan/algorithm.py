@@ -75,8 +75,6 @@ class Veegan(Algorithm):
 
     def check(self, networks: Mapping[str, nn.Module], objective: Objective) -> None:
         problem = objective.score_level_problem()
-        if problem is None and objective.generator_uses_real:
-            problem = "the objective's generator loss scores real samples too, which VEEGAN's generator never sees"
         if problem:
             raise ValueError(problem)
 

@@ -221,7 +221,7 @@ def test_refusals():
     class UsesReal(Objective):
         generator_uses_real = True
 
-    with pytest.raises(ValueError, match="scores real samples too"):
+    with pytest.raises(ValueError, match="needs real samples. scores too"):
         Veegan(VeeganOptions()).check(networks, UsesReal())
     with pytest.raises(ValueError, match="veegan-mlp takes points"):
         ganzoo.build_gan("veegan-mlp", ganzoo.DataInfo((1, 28, 28)))
