@@ -43,6 +43,10 @@ class DamagedRecordWarning(UserWarning):
     file and the line, on one line."""
 
 
+class CurvesWarning(UserWarning):
+    """A run's curves.png could not be drawn (an odd value in a log, a full disk); the run goes on without it."""
+
+
 class SpeedWarning(UserWarning):
     """A ``[speed]`` setting could not be applied in full (a network torch.compile cannot handle); the run goes on
     without it."""

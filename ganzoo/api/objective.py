@@ -87,12 +87,16 @@ class Objective(Stateful):
         heads: scores per sample the losses take (see :class:`ganzoo.ScoreLayout`).
         generator_uses_real: the generator's step also draws and scores a real batch (relativistic losses).
         d_penalty_every, g_penalty_every: apply the penalty every k-th step only (lazy regularisation).
+        divergence_name: what :meth:`divergence_estimate` estimates, in a few words (``"2 JS(P, Q) - log 4"``,
+            ``"W1(P, Q)"``), P the data and Q the generator; None if it estimates none or does not say. The runner
+            records it in ``provenance.json``, where ``ganzoo plot`` reads it to label the estimate's panel.
     """
 
     heads: int = 1
     generator_uses_real: bool = False
     d_penalty_every: int = 1
     g_penalty_every: int = 1
+    divergence_name: str | None = None
 
     def defines(self, method: str) -> bool:
         """Whether this objective's class defines ``method`` itself rather than inheriting the base class's (for
@@ -137,7 +141,8 @@ class Objective(Stateful):
     def divergence_estimate(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor | None:
         """The discriminator's estimate of the divergence being minimized, or None.
 
-        The runner logs it as ``divergence`` so a user sees it fall during training.
+        The runner logs it as ``divergence`` so a user sees it fall during training; say what it estimates in
+        ``divergence_name``.
         """
         return None
 

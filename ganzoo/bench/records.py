@@ -17,7 +17,7 @@ from ganzoo.utils import write_text_whole
 RESULTS = "results.jsonl"
 SUITE_FILE = "suite.json"
 # Settings that change neither what is trained nor what is measured: left out of the config's hash
-UNHASHED = ("device", "out_dir", "log_every", "sample_every", "checkpoint_every", "eval_every")
+UNHASHED = ("device", "out_dir", "log_every", "sample_every", "checkpoint_every", "eval_every", "logging")
 
 
 def config_sha256(config: dict[str, Any]) -> str:

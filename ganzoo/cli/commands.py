@@ -137,6 +137,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plot(args: argparse.Namespace) -> int:
+    from ganzoo.curves import ask_divergence_name, draw_runs, read_run
+    from ganzoo.curves.figure import SUFFIXES
+
+    if args.output is None and len(args.runs) > 1:
+        raise GanzooError(f"{len(args.runs)} runs are drawn in one figure: name its file with -o, e.g. -o curves.png")
+    output = args.output or args.runs[0] / rundir.CURVES
+    if output.suffix.lower() not in SUFFIXES or output.is_dir():
+        raise GanzooError(f"-o must name a {', '.join(SUFFIXES[:-1])} or {SUFFIXES[-1]} file, got {output}")
+    runs = [ask_divergence_name(read_run(path), get_zoo) for path in args.runs]
+    figure = draw_runs(runs, output, mean=args.mean)
+    width, height = (round(size * figure.dpi) for size in figure.get_size_inches())
+    print(f"wrote {len(figure.axes)} panels of {len(runs)} run{'s' if len(runs) > 1 else ''} ({width}x{height} "
+          f"pixels) to {output}")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     check_picture_path(args.output)
     run = restore_run(args.run, get_zoo(), raw=args.raw)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ganzoo import __version__
 from ganzoo.cli import EXIT_INTERRUPTED
-from ganzoo.errors import DamagedRecordWarning, GanzooError, one_line
+from ganzoo.errors import CurvesWarning, DamagedRecordWarning, GanzooError, one_line
 from ganzoo.registry.blame import origin, plugin_failure
 from ganzoo.registry.discovery import PluginLoadWarning, env_flag
 from ganzoo.training.config import MAX_BATCH_SIZE, MAX_SAMPLES, MAX_STEPS, MIN_SAMPLES
@@ -48,6 +48,16 @@ examples:
   ganzoo bench toy                                  # quick budget: minutes on a CPU
   ganzoo bench toy-pacgan --budget paper --launcher slurm --gpus-per-node 1
   ganzoo bench toy --workers 2 --gans 'wgan*'"""
+
+PLOT_HELP = """Draw runs' training curves over generator steps, one figure of panels: the losses, the discriminator's
+divergence estimate (titled with what it estimates), the penalties, each metric of metrics.jsonl (FID, KID, modes,
+high-quality %, ...) and each statistic plugins report; one colour per run, named by its GAN, objective, data set
+and seed. 'ganzoo train' draws <run>/curves.png itself (docs/curves.md).
+
+examples:
+  ganzoo plot runs/gan-fgan-kl-ring8-seed0
+  ganzoo plot runs/gan-*-ring8-seed0 -o compare.png
+  ganzoo plot runs/bench/toy/quick/gan-nonsaturating-ring8-seed* --mean -o seeds.png"""
 
 TRAIN_HELP = """Train one run. CONFIG is a TOML file whose keys are those of README.md's run config
 (gan, dataset, objective, steps, seed, optimizer_g, ...), or a run directory, whose config.json is used.
@@ -208,9 +218,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "e.g. --set steps=500 --set optimizer_g.lr=1e-4 --set optimizer_g.betas=[0.0,0.9]")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in out_dir from its last checkpoint (start it if out_dir is empty); "
-                        "only steps (unless lr_decay is set), device, out_dir, the intervals and [metrics] may "
-                        "differ")
+                        "only steps (unless lr_decay is set), device, out_dir, the intervals, [metrics] and "
+                        "[logging] may differ")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("plot", help="draw runs' training curves: losses, divergence estimate, penalties, metrics",
+                       description=PLOT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", type=Path, nargs="+", metavar="RUN", help="run directories")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="a .png, .pdf or .svg path (default <RUN>/curves.png for one run; needed for several)")
+    p.add_argument("--mean", action="store_true",
+                   help="draw runs that differ only in their seed as their mean over the seeds, with a band from "
+                        "the lowest to the highest seed, at the steps they all logged")
 
     p = sub.add_parser("sample", help="write samples of a trained generator as a picture",
                        description="Write samples as a picture: a scatter over the data for 2D points, an image "
@@ -363,10 +382,10 @@ def _folded(text: str) -> str:
 
 
 def _show_warning(held: list[str], message, category, filename, lineno, file=None, line=None) -> None:
-    """ganzoo's own warnings (a plugin that failed to load, a damaged log line) at once; a library's (torch,
-    PIL) held for the end. Each on one line."""
+    """ganzoo's own warnings (a plugin that failed to load, a damaged log line, curves not drawn) at once; a
+    library's (torch, PIL) held for the end. Each on one line."""
     text = _folded(str(message))
-    if issubclass(category, (PluginLoadWarning, DamagedRecordWarning)):
+    if issubclass(category, (PluginLoadWarning, DamagedRecordWarning, CurvesWarning)):
         print(f"ganzoo: warning: {text}", file=sys.stderr)
     else:
         held.append(f"{category.__name__}: {text}")

@@ -138,6 +138,15 @@ class MetricsConfig(StrictModel):
     _finite_options = field_validator("options")(_finite_table)
 
 
+class LoggingConfig(StrictModel):
+    """Where a run's statistics go besides stats.jsonl and metrics.jsonl (and curves.png, drawn from them)."""
+
+    tensorboard: bool = Field(False, description=(
+        "also write TensorBoard event files into <run>/tensorboard: the statistics at every log, the sample "
+        "picture at every sample save, the metrics at every evaluation and the config; needs the tensorboard "
+        "package (pip install 'ganzoo-core[tensorboard]')"))
+
+
 class RunConfig(StrictModel):
     """One training run. Names refer to registered plugins (see ``ganzoo list``)."""
 
@@ -179,6 +188,7 @@ class RunConfig(StrictModel):
         "for toy data and 0 for images, whose metrics take long on a CPU (measure them with 'ganzoo eval')"))
     checkpoint_every: int = Field(1000, gt=0, le=MAX_STEPS)
     speed: SpeedConfig = Field(default_factory=SpeedConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @field_validator("gan", "objective", "algorithm", "augmentation", "dataset")
     @classmethod

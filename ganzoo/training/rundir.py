@@ -8,6 +8,8 @@
     <run>/checkpoints/last.safetensors  the latest checkpoint
     <run>/checkpoints/best.safetensors  image runs: the checkpoint of lowest FID so far
     <run>/diverged.json                 written if a logged loss stopped being finite
+    <run>/curves.png                    the training curves, drawn from the logs (ganzoo.curves)
+    <run>/tensorboard/                  TensorBoard event files, with [logging] tensorboard = true
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ LAST_CHECKPOINT = Path("checkpoints") / "last.safetensors"
 BEST_CHECKPOINT = Path("checkpoints") / "best.safetensors"
 # Keys that may change when a run is resumed: they do not change what is trained.
 RESUMABLE_KEYS = {"steps", "device", "out_dir", "log_every", "sample_every", "eval_every", "checkpoint_every",
-                  "metrics"}
+                  "metrics", "logging"}
 # Everything a run writes, by the first part of its path: what a run that fails before its first checkpoint removes.
-RUN_FILES = (CONFIG, PROVENANCE, STATS, METRICS, DIVERGED, "checkpoints", "samples")
+CURVES = "curves.png"
+TENSORBOARD = "tensorboard"
+RUN_FILES = (CONFIG, PROVENANCE, STATS, METRICS, DIVERGED, CURVES, TENSORBOARD, "checkpoints", "samples")
 
 
 def picture_path(run_dir: Path, step: int) -> Path:

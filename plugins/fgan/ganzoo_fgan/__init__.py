@@ -32,6 +32,7 @@ class FGanObjective(Objective):
     def __init__(self, divergence: FDivergence, generator_step: str = "practical"):
         self.divergence = divergence
         self.generator_step = generator_step
+        self.divergence_name = divergence.estimates  # F bounds D_f(P || Q) from below
 
     def bound(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         """F = E_P[g_f(V)] - E_Q[f*(g_f(V))] on one batch of each."""

@@ -41,6 +41,7 @@ class FDivergence:
     conjugate_of_activation: Fn
     optimal_critic: Fn  # T* as a function of the density ratio u = p/q
     domain: tuple[float, float]  # where f* is finite (TV includes its end points)
+    estimates: str  # D_f(P || Q) for this f, in the usual names: what the critic's bound F estimates from below
 
 
 class _JeffreyConjugate(torch.autograd.Function):
@@ -83,6 +84,7 @@ DIVERGENCES: dict[str, FDivergence] = {d.name: d for d in [
         conjugate_of_activation=lambda v: torch.exp(v - 1),
         optimal_critic=lambda u: 1 + torch.log(u),
         domain=(-math.inf, math.inf),
+        estimates="KL(P || Q)",
     ),
     FDivergence(
         "reverse-kl", "reverse Kullback-Leibler",
@@ -92,6 +94,7 @@ DIVERGENCES: dict[str, FDivergence] = {d.name: d for d in [
         conjugate_of_activation=lambda v: v - 1,
         optimal_critic=lambda u: -1 / u,
         domain=(-math.inf, 0.0),
+        estimates="KL(Q || P)",
     ),
     FDivergence(
         "pearson", "Pearson chi-squared",
@@ -101,6 +104,7 @@ DIVERGENCES: dict[str, FDivergence] = {d.name: d for d in [
         conjugate_of_activation=lambda v: v**2 / 4 + v,
         optimal_critic=lambda u: 2 * (u - 1),
         domain=(-math.inf, math.inf),
+        estimates="Pearson chi^2(P || Q)",
     ),
     FDivergence(
         "neyman", "Neyman chi-squared",
@@ -110,6 +114,7 @@ DIVERGENCES: dict[str, FDivergence] = {d.name: d for d in [
         conjugate_of_activation=lambda v: 2 - 2 * torch.exp(-v / 2),
         optimal_critic=lambda u: 1 - 1 / u**2,
         domain=(-math.inf, 1.0),
+        estimates="Neyman chi^2(P || Q)",
     ),
     FDivergence(
         "hellinger", "squared Hellinger",
@@ -119,6 +124,7 @@ DIVERGENCES: dict[str, FDivergence] = {d.name: d for d in [
         conjugate_of_activation=lambda v: torch.expm1(v),
         optimal_critic=lambda u: 1 - 1 / torch.sqrt(u),
         domain=(-math.inf, 1.0),
+        estimates="squared Hellinger, int (sqrt p - sqrt q)^2",
     ),
     FDivergence(
         "jeffrey", "Jeffrey",
@@ -128,6 +134,7 @@ DIVERGENCES: dict[str, FDivergence] = {d.name: d for d in [
         conjugate_of_activation=_JeffreyConjugate.apply,
         optimal_critic=lambda u: 1 + torch.log(u) - 1 / u,
         domain=(-math.inf, math.inf),
+        estimates="KL(P || Q) + KL(Q || P)",
     ),
     FDivergence(
         "js", "Jensen-Shannon (times 2)",
@@ -137,6 +144,7 @@ DIVERGENCES: dict[str, FDivergence] = {d.name: d for d in [
         conjugate_of_activation=lambda v: F.softplus(v) - LOG2,
         optimal_critic=lambda u: torch.log(2 * u / (u + 1)),
         domain=(-math.inf, LOG2),
+        estimates="2 JS(P, Q)",
     ),
     FDivergence(
         "gan", "GAN (2 JS - log 4)",
@@ -146,6 +154,7 @@ DIVERGENCES: dict[str, FDivergence] = {d.name: d for d in [
         conjugate_of_activation=lambda v: F.softplus(v),
         optimal_critic=lambda u: torch.log(u / (u + 1)),
         domain=(-math.inf, 0.0),
+        estimates="2 JS(P, Q) - log 4",
     ),
     FDivergence(
         "tv", "total variation",
@@ -155,5 +164,6 @@ DIVERGENCES: dict[str, FDivergence] = {d.name: d for d in [
         conjugate_of_activation=lambda v: 0.5 * torch.tanh(v),
         optimal_critic=lambda u: 0.5 * torch.sign(u - 1),
         domain=(-0.5, 0.5),
+        estimates="total variation, 1/2 int |p - q|",
     ),
 ]}

@@ -26,6 +26,8 @@ def value(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
 class Minimax(Objective):
     """G minimizes E[log(1 - D(G(z)))]: the saddle-point game as written in the paper."""
 
+    divergence_name = "JS(P, Q)"  # (V + log 4) / 2 at the optimal D; JS with its usual 1/2 weights
+
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         return -value(real_scores, fake_scores)
 

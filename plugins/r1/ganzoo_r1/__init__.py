@@ -93,6 +93,8 @@ def r1_penalty(discriminate: Scorer, samples: torch.Tensor, labels: torch.Tensor
 class NonSaturatingR1(Objective):
     """The non-saturating losses, with R1 on the discriminator every ``interval`` steps."""
 
+    divergence_name = "JS(P, Q)"
+
     def __init__(self, gamma: float, interval: int):
         if gamma < 0 or interval < 1:
             raise ValueError(f"R1 needs gamma >= 0 and interval >= 1, got {gamma} and {interval}")

@@ -90,6 +90,8 @@ class Relativistic(Objective):
 class RelativisticStandard(Relativistic):
     """RSGAN: -E log sigmoid(C(x_r) - C(x_f)) over the batch's pairs, = E softplus(C(x_f) - C(x_r))."""
 
+    divergence_name = "RSGAN's relativistic divergence"
+
     def relative_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         if real_scores.shape != fake_scores.shape:
             raise ValueError(f"RSGAN pairs real and generated samples one to one: got {tuple(real_scores.shape)} "
@@ -101,6 +103,7 @@ class RelativisticAverageStandard(Relativistic):
     """RaSGAN: -E_r log sigmoid(C(x_r) - E_f C) - E_f log(1 - sigmoid(C(x_f) - E_r C)), means over the batch."""
 
     terms = 2
+    divergence_name = "RaSGAN's relativistic average divergence"
 
     def relative_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         real_term = F.softplus(fake_scores.mean() - real_scores).mean()  # -log sigmoid(C_r - mean C_f)

@@ -21,6 +21,8 @@ from ganzoo import Objective
 class LogisticKL(Objective):
     """Logistic D; G minimises -E[s(G(z))] = E_q[log q / p] at D's optimum: an estimate of KL(q || p)."""
 
+    divergence_name = "KL(Q || P) of the joints (z, x)"
+
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         return F.softplus(-real_scores).mean() + F.softplus(fake_scores).mean()
 

@@ -17,6 +17,8 @@ from ganzoo import Objective
 class Wasserstein(Objective):
     """The critic maximizes E_P[D] - E_Q[D]; the generator maximizes E_Q[D]."""
 
+    divergence_name = "W1(P, Q)"
+
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         return fake_scores.mean() - real_scores.mean()
 
@@ -28,6 +30,9 @@ class Wasserstein(Objective):
 
 
 class WeightClipping(Wasserstein):
+    # a clipped critic is K-Lipschitz for some K the clip sets but does not state: W1 up to that factor
+    divergence_name = "K W1(P, Q), K set by the clip"
+
     def __init__(self, clip: float):
         self.clip = clip
 
