@@ -17,6 +17,7 @@ from torch import nn
 
 from ganzoo import Algorithm, AlgorithmSpec, DataInfo, GanSpec, hookimpl
 from ganzoo.cli import main
+from ganzoo.cli.translate import _file_names
 from ganzoo.datasets.unpaired import UnpairedImages
 from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import Zoo
@@ -156,3 +157,8 @@ def test_a_domain_keeps_the_classes_it_names_by_number_or_name(zoo, tmp_path):
     options["a"]["classes"] = ["cta"]
     with pytest.raises(GanzooError, match="has no class 'cta'; did you mean 'cat'"):
         trainer(tmp_path / "run2", zoo=zoo, gan="pixelwise", dataset="unpaired", dataset_options=options)
+
+
+def test_translated_files_keep_their_names_unless_two_share_one_or_one_is_the_grid_s():
+    assert _file_names(["a/x.png", "b/x.jpg", "c/grid.png", "d/y.jpg"]) == ["x-0.png", "x-1.png", "grid-2.png",
+                                                                             "y.png"]

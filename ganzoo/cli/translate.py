@@ -17,9 +17,12 @@ from ganzoo.utils import eval_mode
 
 GRID_IMAGES = 64  # the side-by-side picture shows the first images; every one is written as a file
 PAIRS_PER_ROW = 4
+GRID = "grid"  # the side-by-side picture's name, grid.png
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
+    if args.output is not None and args.output.exists() and not args.output.is_dir():
+        raise GanzooError(f"-o must name a folder for the translated images; {args.output} is a file")
     run = restore_networks(args.run, get_zoo())
     direction, name = _translator(run, args.direction)
     network = run.network(name)
@@ -28,13 +31,11 @@ def cmd_translate(args: argparse.Namespace) -> int:
     translated = run.plan.gan.call(translate, network, images, args.batch, run.device,
                                    what=f"translate images with {name}")
     output = args.output or run.default_output(f"translate-{direction}", suffix="")
-    if output.exists() and not output.is_dir():
-        raise GanzooError(f"-o must name a folder for the translated images; {output} is a file")
     output.mkdir(parents=True, exist_ok=True)
     files = _file_names(names)
     for file, image in zip(files, translated):
         _save_image(image, output / file)
-    grid = output / "grid.png"
+    grid = output / f"{GRID}.png"
     shown = min(len(images), GRID_IMAGES)
     pairs = torch.stack([images[:shown], translated[:shown]], dim=1).flatten(0, 1)
     per_row = min(PAIRS_PER_ROW, shown)
@@ -81,9 +82,11 @@ def _row_name(names: list[str]) -> str:
 
 
 def _file_names(names: list[str]) -> list[str]:
-    """``<stem>.png`` for each input, numbered where two inputs share a stem (from different folders)."""
+    """``<stem>.png`` for each input, numbered where two inputs share a stem (from different folders) or where
+    the stem is the grid's."""
     stems = [Path(name).stem for name in names]
-    return [f"{stem}.png" if stems.count(stem) == 1 else f"{stem}-{i}.png" for i, stem in enumerate(stems)]
+    return [f"{stem}.png" if stems.count(stem) == 1 and stem != GRID else f"{stem}-{i}.png"
+            for i, stem in enumerate(stems)]
 
 
 def _save_image(image: torch.Tensor, path: Path) -> None:
