@@ -14,7 +14,7 @@ from ganzoo.errors import ConfigError
 from ganzoo.testing import train, trainer
 from ganzoo.training import rundir
 from ganzoo.training.config import RunConfig
-from ganzoo.training.tensorboard_log import MISSING
+from ganzoo.training.views import MISSING
 
 TENSORBOARD = {"logging": {"tensorboard": True}}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,12 +16,10 @@ from tqdm.auto import tqdm
 
 from ganzoo.errors import (
     CheckpointError,
-    CurvesWarning,
     GanzooError,
     PluginError,
     RunDirError,
     TrainingDiverged,
-    one_line,
 )
 from ganzoo.interrupts import InterruptGuard
 from ganzoo.metrics.evaluation import Evaluator
@@ -42,7 +39,7 @@ from ganzoo.training.prior import Prior
 from ganzoo.training.speed import ScalerStates, Speed
 from ganzoo.training.stats import Statistics, collecting
 from ganzoo.training.step import RunnerStep
-from ganzoo.training.tensorboard_log import TensorBoardLog, summary_writer_class
+from ganzoo.training.views import RunViews
 
 PICTURE_SEED = 0
 TOY_EVAL_EVERY = 1000
@@ -56,9 +53,8 @@ class Trainer:
     def __init__(self, config: RunConfig, zoo: Zoo, *, progress: bool = True):
         self.config = config
         self.plan = RunPlan.create(config, zoo)  # every name and options table checked before any work
-        if config.logging.tensorboard:
-            summary_writer_class()  # a missing extra is a config error before any work, not one at the first log
         self.run_dir = config.run_dir()
+        self.views = RunViews(self.run_dir, tensorboard=config.logging.tensorboard)
         self.world, self.device = distributed.join(config.device)
         self.progress = progress and self.world.writer
         torch.manual_seed(config.seed)
@@ -105,8 +101,6 @@ class Trainer:
         self.step = 0
         self.in_step = False
         self.saved_step = self.logged_step = -1
-        self.curves_step = -1  # the step curves.png was last drawn at
-        self.tensorboard: TensorBoardLog | None = None
         self.prepared = False
         self.last_eval: list[dict[str, Any]] = []
         # torch's global streams (dropout, a penalty's random mix) as built: a new run starts training from them
@@ -208,9 +202,7 @@ class Trainer:
                 self._write_run_files()
                 self.last_eval = [r for r in rundir.read_jsonl(self.run_dir / rundir.METRICS)
                                   if r.get("step") == self.step and "source" not in r]
-                if self.config.logging.tensorboard:
-                    self.tensorboard = TensorBoardLog(self.run_dir / rundir.TENSORBOARD, self.step)
-                    self.tensorboard.config(self.config.to_json(), self.step)
+                self.views.open(self.step, self.config.to_json())
             self.world.agree(checkpoint is not None)
         except BaseException:
             self._release()
@@ -240,7 +232,7 @@ class Trainer:
         return self.last_eval
 
     def _release(self) -> None:
-        self._close_tensorboard()
+        self.views.close()
         self.batches.close()
         if self.lock is not None:
             self.lock.release()
@@ -255,14 +247,9 @@ class Trainer:
             raise  # diverged.json stays: the same settings diverge again
         except BaseException:
             if self.claim is not None:
-                self._close_tensorboard()  # its files go with the rest, so no writer may write them again
+                self.views.close()  # its files go with the rest, so no writer may write them again
                 self.claim.withdraw()
             raise
-
-    def _close_tensorboard(self) -> None:
-        if self.tensorboard is not None:
-            self.tensorboard.close()
-            self.tensorboard = None
 
     def resume_outputs(self) -> None:
         """At the step a resumed run starts from: a log written just before the stop holds the statistics the
@@ -293,7 +280,7 @@ class Trainer:
         if self._due(self.eval_every) and self.measured and not self._evaluated():
             self.evaluate()
         if pictured and self.step < self.config.steps:  # beside each picture, with this step's evaluation drawn
-            self.draw_curves()  # too; at the last step, _finish draws once the final evaluation is in
+            self.views.draw_curves(self.step)  # too; at the last step, _finish draws once the evaluation is in
 
     def _evaluated(self) -> bool:
         return any(record["step"] == self.step for record in self.last_eval)
@@ -312,8 +299,8 @@ class Trainer:
         final = self.measured and (self.eval_every > 0 or not self.data.info.is_image)
         if final and not self._evaluated():
             self.evaluate()
-        if self.curves_step != self.step:
-            self.draw_curves()
+        if self.views.curves_step != self.step:
+            self.views.draw_curves(self.step)
 
     def _write_run_files(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -333,7 +320,7 @@ class Trainer:
         if broken:
             if self.world.writer:
                 rundir.mark_diverged(self.run_dir, self.step, broken)
-                self.draw_curves()  # up to the last finite log: how it came to diverge
+                self.views.draw_curves(self.step)  # up to the last finite log: how it came to diverge
             last = f"the last checkpoint is from step {self.saved_step}" if self.saved_step >= 0 else "no checkpoint"
             raise TrainingDiverged(f"training diverged: {', '.join(broken)} not finite at step {self.step}; {last}",
                                    self.step)
@@ -341,8 +328,7 @@ class Trainer:
         if self.world.writer:
             rundir.append_jsonl(self.run_dir / rundir.STATS,
                                 {"step": self.step, "seconds": round(time.time() - started, 3), **record})
-            if self.tensorboard is not None:
-                self.tensorboard.statistics(self.step, record)
+            self.views.statistics(self.step, record)
         self.statistics = Statistics()  # only once logged: a checkpoint taken in between still holds them
         return record
 
@@ -354,8 +340,7 @@ class Trainer:
         self.last_eval = self.evaluator.evaluate(self.sampling_generator, self.prior, step=self.step,
                                                  provenance=self.provenance, generator_weights=self.generator_weights)
         rundir.append_jsonl(self.run_dir / rundir.METRICS, *self.last_eval)  # every suite's record, or none
-        if self.tensorboard is not None:
-            self.tensorboard.metrics(self.step, self.last_eval)
+        self.views.metrics(self.step, self.last_eval)
         for record in self.last_eval:
             fid = record["metrics"].get("fid")
             if fid is not None and fid <= min(rundir.fids(self.run_dir, record["protocol"]), default=fid):
@@ -381,20 +366,8 @@ class Trainer:
         title = run_title(self.config, self.step, self.generator_weights)
         points = None if self.data.info.is_image else first_samples(self.data)
         save_picture(samples, self.data.info, path, title, rows, points)
-        if self.tensorboard is not None:
-            self.tensorboard.picture(self.step, path)
+        self.views.picture(self.step, path)
         return path
-
-    def draw_curves(self) -> None:
-        """``<run>/curves.png`` from the logs so far. Drawing is never worth a run: a failure is a one-line
-        warning, and training goes on (a Ctrl-C while drawing still stops it, as anywhere between steps)."""
-        from ganzoo.curves import write_run_curves
-
-        self.curves_step = self.step
-        try:
-            write_run_curves(self.run_dir)
-        except Exception as exc:
-            warnings.warn(f"{self.run_dir / rundir.CURVES} not drawn: {one_line(exc)}", CurvesWarning, stacklevel=2)
 
     def parts(self) -> dict[str, Any]:
         """What a checkpoint holds besides the step: networks, optimizers, the plugins' own state and the

@@ -1,4 +1,5 @@
-"""TensorBoard event files of a run (``[logging] tensorboard = true``), through ``torch.utils.tensorboard``.
+"""What a run shows besides its logs (:class:`RunViews`): its curves.png and, with ``[logging] tensorboard =
+true``, TensorBoard event files through ``torch.utils.tensorboard``.
 
 What goes in, under ``<run>/tensorboard/``:
 
@@ -15,13 +16,15 @@ and shows the steps once. The events of each process go to a file of their own i
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ganzoo.curves.panels import stat_group
 from ganzoo.curves.series import is_number
-from ganzoo.errors import ConfigError
+from ganzoo.errors import ConfigError, CurvesWarning, one_line
+from ganzoo.training import rundir
 
 MISSING = ("logging.tensorboard is set but the tensorboard package is not installed: "
            "pip install 'ganzoo-core[tensorboard]'")
@@ -76,3 +79,49 @@ class TensorBoardLog:
 
     def close(self) -> None:
         self.writer.close()
+
+
+class RunViews:
+    """A run's curves.png, redrawn on request, and its TensorBoard log once :meth:`open` (with ``tensorboard``)."""
+
+    def __init__(self, run_dir: Path, *, tensorboard: bool):
+        if tensorboard:
+            summary_writer_class()  # a missing extra is a config error before any work, not one at the first log
+        self.run_dir, self.wanted = run_dir, tensorboard
+        self.log: TensorBoardLog | None = None
+        self.curves_step = -1  # the step curves.png was last drawn at
+
+    def open(self, step: int, config_json: str) -> None:
+        """Start the TensorBoard log at ``step`` (a resumed run's checkpoint), if the run asked for one."""
+        if self.wanted:
+            self.log = TensorBoardLog(self.run_dir / rundir.TENSORBOARD, step)
+            self.log.config(config_json, step)
+
+    def statistics(self, step: int, record: Mapping[str, float | None]) -> None:
+        if self.log is not None:
+            self.log.statistics(step, record)
+
+    def metrics(self, step: int, records: Iterable[dict[str, Any]]) -> None:
+        if self.log is not None:
+            self.log.metrics(step, records)
+
+    def picture(self, step: int, path: Path) -> None:
+        if self.log is not None:
+            self.log.picture(step, path)
+
+    def draw_curves(self, step: int) -> None:
+        """``<run>/curves.png`` from the logs so far. Drawing is never worth a run: a failure is a one-line
+        warning, and training goes on (a Ctrl-C while drawing still stops it, as anywhere between steps)."""
+        from ganzoo import curves
+
+        self.curves_step = step
+        try:
+            curves.write_run_curves(self.run_dir)
+        except Exception as exc:
+            warnings.warn(f"{self.run_dir / rundir.CURVES} not drawn: {one_line(exc)}", CurvesWarning, stacklevel=3)
+
+    def close(self) -> None:
+        """Close the TensorBoard log (before its folder is removed, or when the run ends); again, nothing."""
+        if self.log is not None:
+            self.log.close()
+            self.log = None
