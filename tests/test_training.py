@@ -12,7 +12,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from conftest import toy_run
-from ganzoo.errors import CheckpointError, RunDirError
+from ganzoo.errors import CheckpointError, DamagedRecordWarning, RunDirError
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
@@ -224,7 +224,8 @@ def test_resume_survives_a_log_line_cut_short_and_ignores_ad_hoc_evaluations(tmp
     with (tmp_path / "run" / "metrics.jsonl").open("a") as handle:
         handle.write('{"step": 20, "metrics": {}, "source": "ganzoo eval"}\n{"step": 20, "metr')
     trainer = make_trainer(toy_run(tmp_path))
-    (result,) = trainer.fit(resume=True)
+    with pytest.warns(DamagedRecordWarning, match=r"metrics.jsonl, line 3: damaged record skipped"):
+        (result,) = trainer.fit(resume=True)
     assert result["protocol"]["sampling_seed"] == 12345 and "source" not in result
 
 
