@@ -12,13 +12,15 @@ from PIL import Image
 
 import ganzoo
 import ganzoo.curves
+import ganzoo_gan.objectives
 from ganzoo.cli import main
 from ganzoo.curves import ask_divergence_name, group_seeds, read_run
 from ganzoo.curves.figure import curves_figure
 from ganzoo.curves.panels import stat_group
 from ganzoo.errors import CurvesWarning, DamagedRecordWarning, GanzooError, RunDirError
-from ganzoo.registry.discovery import get_zoo
-from ganzoo.testing import train
+from ganzoo.registry.discovery import Zoo, get_zoo
+from ganzoo.registry.registry import Source
+from ganzoo.testing import train, trainer
 from ganzoo.training import rundir
 
 # 20 steps of an f-GAN objective on ring8: logged every 5 steps, measured every 10, pictured at the end
@@ -183,3 +185,20 @@ def test_a_folder_with_nothing_logged_has_nothing_to_plot(tmp_path):
         curves_figure([read_run(run)])
     with pytest.raises(RunDirError, match="is not a run directory"):
         read_run(tmp_path)
+
+
+class MisnamedDivergence:
+    ganzoo_plugin_api = "2.0"
+
+    @ganzoo.hookimpl
+    def register_objectives(self, register):
+        class Misnamed(ganzoo_gan.objectives.NonSaturating):
+            divergence_name = 3
+
+        register(ganzoo.ObjectiveSpec(name="misnamed", build=lambda options: Misnamed(), citation="-"))
+
+
+def test_a_divergence_name_that_is_not_words_is_refused_before_training(tmp_path):
+    zoo = Zoo(plugins=[(MisnamedDivergence(), Source("misnamed", "ganzoo-misnamed", "1.0"))])
+    with pytest.raises(GanzooError, match="sets divergence_name = 3; it must be a few words"):
+        trainer(tmp_path / "run", zoo=zoo, gan="gan", objective="misnamed")

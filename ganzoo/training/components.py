@@ -16,6 +16,9 @@ def build_objective(plan: RunPlan) -> Objective:
         value = getattr(objective, name)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             raise GanzooError(f"{plan.objective} sets {name} = {value!r}; it must be a whole number of at least 1")
+    if not (objective.divergence_name is None or isinstance(objective.divergence_name, str)):
+        raise GanzooError(f"{plan.objective} sets divergence_name = {objective.divergence_name!r}; it must be a "
+                          "few words saying what divergence_estimate estimates, or None")
     return objective
 
 

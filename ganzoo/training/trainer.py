@@ -14,13 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ganzoo.errors import (
-    CheckpointError,
-    GanzooError,
-    PluginError,
-    RunDirError,
-    TrainingDiverged,
-)
+from ganzoo.errors import CheckpointError, GanzooError, PluginError, RunDirError, TrainingDiverged
 from ganzoo.interrupts import InterruptGuard
 from ganzoo.metrics.evaluation import Evaluator
 from ganzoo.registry.discovery import Zoo
@@ -87,7 +81,7 @@ class Trainer:
                                    d_steps=config.d_steps, sample_shape=self.data.info.shape, speed=self.speed,
                                    world=self.world)
         speed = {**self.speed.provenance(), "data_workers": self.batches.workers}  # none for data held in memory
-        self.provenance = {**self.plan.provenance(self.device), "divergence_estimate": self._divergence_name(),
+        self.provenance = {**self.plan.provenance(self.device), "divergence_estimate": self.objective.divergence_name,
                            "speed": speed, "processes": self.world.size,
                            "data_sha256": content_sha256(self.data.samples)}
         self.evaluator = Evaluator(self.plan, zoo, self.data)  # at start-up, so a bad reference_split stops no run
@@ -125,11 +119,6 @@ class Trainer:
     def measured(self) -> bool:
         """Whether evaluations run: a metric suite applies, and the algorithm has a generator to measure."""
         return bool(self.evaluator) and self.generator is not None
-
-    def _divergence_name(self) -> str | None:
-        """What the objective's divergence estimate estimates, as it says (provenance.json keeps it for plots)."""
-        name = getattr(self.objective, "divergence_name", None)
-        return name if isinstance(name, str) else None
 
     @property
     def generator_weights(self) -> str:
