@@ -68,7 +68,7 @@ def invert_by_optimisation(generator: nn.Module, prior: Prior, images: torch.Ten
     images = images.to(prior.device)
     codes = prior.sample(len(images), torch.Generator(device=prior.device).manual_seed(seed)).requires_grad_(True)
     optimizer = torch.optim.Adam([codes], lr=lr)
-    with eval_mode(generator), torch.no_grad():
+    with torch.no_grad():
         target_features = features(images) if feature_weight > 0 and features is not None else None
     generator.requires_grad_(False)
     try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -13,7 +14,7 @@ from torch import nn
 from ganzoo.api.algorithm import Algorithm, ScoreLayout
 from ganzoo.api.objective import Objective
 from ganzoo.api.specs import DataInfo
-from ganzoo.errors import ConfigError, GanzooError, PluginError
+from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.training.config import RunConfig
 from ganzoo.training.plan import Part, RunPlan
 from ganzoo.training.prior import forward
@@ -39,22 +40,13 @@ def build_networks(plan: RunPlan, algorithm: Algorithm, info: DataInfo) -> dict[
     what = f"{'a class-conditional ' if info.conditional else ''}data set '{plan.config.dataset}' {info.shape}"
 
     def build_gan() -> dict[str, nn.Module]:
-        try:
+        with refusals_as_config_errors(f"GAN '{gan.name}' cannot be built for {what}"):  # a data shape it refuses
             built = gan.build(info, plan.config.z_dim, check=_networks)
-        except GanzooError as exc:
-            if isinstance(exc.__cause__, ValueError):  # the plugin's way to refuse a data shape
-                raise ConfigError(f"GAN '{gan.name}' cannot be built for {what}: {exc.__cause__}") from None
-            raise
         return dict(built) if isinstance(built, Mapping) else {"generator": built[0], "discriminator": built[1]}
 
-    try:
+    with refusals_as_config_errors(f"algorithm '{plan.algorithm.name}' cannot train GAN '{gan.name}'"):
         networks = plan.algorithm.call(algorithm.build_networks, build_gan, info, plan.config.z_dim,
                                        check=_named_networks, what="build its networks")
-    except PluginError as exc:
-        if isinstance(exc.__cause__, ValueError):  # the algorithm's way to refuse a GAN it cannot train
-            raise ConfigError(f"algorithm '{plan.algorithm.name}' cannot train GAN '{gan.name}': "
-                              f"{exc.__cause__}") from None
-        raise
     _check_names(plan.algorithm, algorithm, networks)
     _probe(plan, algorithm, networks, info)
     return networks
@@ -63,12 +55,20 @@ def build_networks(plan: RunPlan, algorithm: Algorithm, info: DataInfo) -> dict[
 def check_pairing(plan: RunPlan, algorithm: Algorithm, networks: Mapping[str, nn.Module],
                   objective: Objective) -> None:
     """The algorithm's own check of the networks and the objective; its ``ValueError`` is a config error."""
-    try:
+    with refusals_as_config_errors(f"algorithm '{plan.algorithm.name}' cannot train GAN '{plan.gan.name}' with "
+                                   f"objective '{plan.config.objective}'"):
         plan.algorithm.call(algorithm.check, networks, objective, what="check the networks")
+
+
+@contextmanager
+def refusals_as_config_errors(cannot: str) -> Iterator[None]:
+    """A plugin's ``ValueError`` inside (which a part's call wraps as a plugin error) is its way to refuse what it
+    was asked to do: a config error, ``cannot`` followed by the plugin's reason."""
+    try:
+        yield
     except GanzooError as exc:
         if isinstance(exc.__cause__, ValueError):
-            raise ConfigError(f"algorithm '{plan.algorithm.name}' cannot train GAN '{plan.gan.name}' with "
-                              f"objective '{plan.config.objective}': {exc.__cause__}") from None
+            raise ConfigError(f"{cannot}: {exc.__cause__}") from None
         raise
 
 
