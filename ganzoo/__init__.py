@@ -70,7 +70,7 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_HOME})
 
 
-__version__ = "0.2.5"
+__version__ = "0.2.6"
 
 __all__ = [
     "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Alternating", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",

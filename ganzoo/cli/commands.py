@@ -292,7 +292,8 @@ def cmd_cite(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ganzoo.bench.cite import find_entry, reproduce
+    from ganzoo.bench.cite import find_entry
+    from ganzoo.bench.reproduce import reproduce
 
     inside, report = reproduce(find_entry(args.entry), get_zoo(), out=args.out, device=args.device)
     print(report)
