@@ -3,13 +3,11 @@
     python benchmarks/perf.py --device cpu
     python benchmarks/perf.py --device cuda --inception-weights ~/.cache/ganzoo/inception/pt_inception.safetensors
 
-Four comparisons, each printed as a ratio (above 1: ganzoo is faster), after a line naming the machine:
+Three comparisons, each printed as a ratio (above 1: ganzoo is faster), after a line naming the machine:
 
 - runner: steps per second of the runner (with its [speed] defaults for the device) against a minimal
   hand-written loop in eager float32 with PyTorch's default settings: the same networks (one build, copied),
   objective (the non-saturating loss), Adam settings, batch and data, one discriminator step per generator step;
-- seeds: the throughput of 10 seeds of a toy run trained together (vectorised) against the same 10 one after
-  the other;
 - data: images per second a DataLoader-fed file-backed data set delivers, against what training consumes;
 - fid: images per second of ganzoo's image evaluation against a direct torch-fidelity call on the same
   generator, the same number of images and the same metrics (with --inception-weights only).
@@ -39,13 +37,11 @@ from torch import nn
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.training.config import resolve_config
 from ganzoo.training.data import BatchSampler
-from ganzoo.training.seeds import SeedGroup
 from ganzoo.training.trainer import Trainer
 
 RUNNER_CASES = ["gan:ring8:64", "gan:ring8:256", "dcgan:fashion-mnist:64", "dcgan:fashion-mnist:256",
                 "dcgan:fashion-mnist@32:64", "dcgan:fashion-mnist@32:256", "sngan-resnet:fashion-mnist@32:64",
                 "sngan-resnet:fashion-mnist@32:256"]
-SEEDS = 10
 ROUND_SECONDS = 1.0
 
 
@@ -159,25 +155,6 @@ def runner_row(case: str, device: str, rounds: int) -> str:
             f"eager fp32 {1 / theirs:.3g} steps/s, ratio {theirs / ours:.3f}")
 
 
-def seeds_row(gan: str, batch: int, device: str, rounds: int, **extra: object) -> str:
-    with tempfile.TemporaryDirectory() as out:
-        runs = [build(gan, "ring8", batch, device, f"{out}/together{seed}", seed=seed, **extra)
-                for seed in range(SEEDS)]
-        group = SeedGroup(runs)
-        problem = group.probe_problem()
-        assert problem is None, problem
-        alone = [build(gan, "ring8", batch, device, f"{out}/alone{seed}", seed=seed, **extra)
-                 for seed in range(SEEDS)]
-
-        def one_after_another() -> None:
-            for run in alone:
-                run.train_step()
-
-        ours, theirs = interleaved(group.advance, one_after_another, rounds, _sync(runs[0].device))
-    return (f"seeds   {SEEDS} seeds of {gan} on ring8, batch {batch}: together {SEEDS / ours:.0f} seed-steps/s, "
-            f"one after another {SEEDS / theirs:.0f} seed-steps/s, ratio {theirs / ours:.2f}")
-
-
 def data_rows(device: str, rounds: int, workers: list[int]) -> list[str]:
     """An image folder of 2,048 random 32x32 PNGs (written here), read by the runner's sampler, beside the rate
     at which DCGAN at 32x32 consumes real images (one batch per discriminator step)."""
@@ -246,8 +223,8 @@ def _sync(device: torch.device) -> Callable[[], None]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
-    parser.add_argument("--sections", nargs="+", default=["runner", "seeds", "data", "fid"],
-                        choices=["runner", "seeds", "data", "fid"])
+    parser.add_argument("--sections", nargs="+", default=["runner", "data", "fid"],
+                        choices=["runner", "data", "fid"])
     parser.add_argument("--cases", nargs="+", default=RUNNER_CASES, metavar="GAN:DATASET[@RES]:BATCH",
                         help="runner comparisons (default: the toy MLP, DCGAN 28x28 and 32x32 and SNGAN's ResNet "
                              "at batch 64 and 256)")
@@ -262,9 +239,6 @@ def main() -> None:
     if "runner" in args.sections:
         for case in args.cases:
             print(runner_row(case, str(device), args.rounds), flush=True)
-    if "seeds" in args.sections:
-        print(seeds_row("gan", 64, str(device), args.rounds), flush=True)
-        print(seeds_row("pacgan", 200, str(device), args.rounds, gan_options={"pack": 2}), flush=True)
     if "data" in args.sections:
         for row in data_rows(str(device), args.rounds, args.workers):
             print(row, flush=True)

@@ -24,7 +24,7 @@ _EXPORTS = {
     "ganzoo.api.objective": ("Objective", "StepContext"),
     "ganzoo.api.options": ("NoOptions", "Options"),
     "ganzoo.api.specs": ("AlgorithmSpec", "AugmentationSpec", "DataInfo", "DatasetSpec", "GanSpec", "GaussianMixture",
-                         "LoadedData", "MetricSpec", "ObjectiveSpec", "SuiteSpec"),
+                         "LoadedData", "MetricSpec", "ObjectiveSpec", "Reference", "SuiteSpec"),
     "ganzoo.api.state": ("Stateful",),
     "ganzoo.api.version": ("PLUGIN_API",),
     "ganzoo.training.prior": ("Prior",),
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         LoadedData,
         MetricSpec,
         ObjectiveSpec,
+        Reference,
         SuiteSpec,
     )
     from ganzoo.api.state import Stateful
@@ -75,8 +76,8 @@ __version__ = "0.2.6"
 __all__ = [
     "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Alternating", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",
     "DatasetSpec", "EvaluationInput", "GanSpec", "GaussianMixture", "LoadedData", "Metric", "MetricSpec",
-    "NoOptions", "Objective", "ObjectiveSpec", "Options", "Prior", "ScoreLayout", "Stateful", "StepContext",
-    "StepWrapper", "SuiteSpec", "TrainingStep", "build_gan", "build_objective", "hookimpl", "hookspec",
+    "NoOptions", "Objective", "ObjectiveSpec", "Options", "Prior", "Reference", "ScoreLayout", "Stateful",
+    "StepContext", "StepWrapper", "SuiteSpec", "TrainingStep", "build_gan", "build_objective", "hookimpl", "hookspec",
     "list_algorithms", "list_augmentations", "list_datasets", "list_gans", "list_metrics", "list_objectives",
     "load_dataset", "report",
 ]

@@ -3,8 +3,10 @@
 # password-less sudo); otherwise those tests are skipped:
 #   dataset-fashion-mnist  the real data set some tests read
 #   chromium               renders the leaderboard page headless (tests/test_leaderboard.py)
+#   texlive-latex-base, texlive-bibtex-extra, poppler-utils
+#                          pdflatex, bibtex and pdftotext compile 'ganzoo cite' output (tests/test_citations.py)
 MISSING=""
-for package in dataset-fashion-mnist chromium; do
+for package in dataset-fashion-mnist chromium texlive-latex-base texlive-bibtex-extra poppler-utils; do
     dpkg -s "$package" >/dev/null 2>&1 || MISSING="$MISSING $package"
 done
 [ -z "$MISSING" ] && exit 0

@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pytest
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 ROOT = Path(__file__).resolve().parents[1]
+PACGAN_VERSION = tomllib.loads((ROOT / "plugins" / "pacgan" / "pyproject.toml").read_text())["project"]["version"]
 pytestmark = pytest.mark.slow
 
 
@@ -65,7 +71,7 @@ def test_the_pacgan_wheel_is_found_in_a_fresh_environment(fresh, tmp_path):
                  "print(ganzoo.__file__); print(ganzoo_pacgan.__file__)"], cwd=tmp_path).stdout.split()
     assert all(path.startswith(str(fresh)) for path in where)  # installed files, not the source tree
     listed = ganzoo(fresh, "plugins", cwd=tmp_path)
-    assert "ganzoo-pacgan 0.2.0  (plugin 'pacgan', ok)\n    gans: pacgan" in listed
+    assert f"ganzoo-pacgan {PACGAN_VERSION}  (plugin 'pacgan', ok)\n    gans: pacgan" in listed
     assert "FAILED" not in listed and "ganzoo-fgan" not in listed  # only what was installed
 
 
@@ -75,7 +81,7 @@ def test_pacgan_trains_and_is_benchmarked_from_its_wheel(fresh, tmp_path):
     trained = ganzoo(fresh, "train", str(config), "--quiet", cwd=tmp_path)
     assert "done at step 30" in trained and "step 30: modes" in trained
     provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
-    assert provenance["gan"] == {"name": "pacgan", "distribution": "ganzoo-pacgan", "version": "0.2.0"}
+    assert provenance["gan"] == {"name": "pacgan", "distribution": "ganzoo-pacgan", "version": PACGAN_VERSION}
     table = ganzoo(fresh, "bench", "toy", "--gans", "pacgan", "--steps", "20", "--out", "bench", "--device", "cpu",
                    cwd=tmp_path)
     assert "pacgan  nonsaturating  ring8" in table and "pacgan  nonsaturating  grid25" in table

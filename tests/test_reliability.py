@@ -193,6 +193,8 @@ def test_ctrl_c_while_the_command_starts_is_one_line(delay):
     _, stderr = process.communicate(timeout=60)
     if process.returncode == 0:  # finished before the signal came
         return
+    if "init_import_site" in stderr:  # came while the interpreter was still starting, before any of ganzoo's code
+        return
     assert process.returncode in (130, -signal.SIGINT) and stderr.strip().startswith("ganzoo: interrupted"), stderr
     assert len(stderr.strip().splitlines()) == 1, stderr
 

@@ -58,6 +58,9 @@ def test_the_wheel_lists_every_package_of_ganzoo():
     ({"published": [{"entry": "gan", "dataset": "ring8", "source": "x", "pm_means": "sd", "budget": "quick",
                      "values": {"fid": {"mean": 1.0}}}]}, "has values for fid, which are not column keys"),
     ({"colums": []}, "unknown key 'colums' (did you mean 'columns'?)"),
+    ({"columns": [{"key": "modes", "label": "m", "better": "higher", "range": [5, 1]}]},
+     "range [5, 1] must have its low end below its high end"),
+    ({"columns": [{"key": "modes", "label": "m", "better": "higher", "range": [5]}]}, "columns.0.range: too few values"),
     ({"name": "a/b"}, "name: Value error, must be at most 64 letters"),
 ])
 def test_a_malformed_suite_is_refused_in_one_line(tmp_path, change, message):
@@ -84,7 +87,8 @@ def test_the_matrix_is_entries_times_data_sets_times_seeds(tmp_path):
     narrowed = plan_jobs(suite, "quick", get_zoo(), out=tmp_path, gans="pac*", seeds=1, steps=3)
     assert [(j.label, j.config.steps) for j in narrowed] == [("Pac2", 3), ("Pac2", 3)]
     assert {j.label for j in plan_jobs(suite, "quick", get_zoo(), out=tmp_path, entries="Pac*")} == {"Pac2"}
-    with pytest.raises(GanzooError, match=r"no run with --gans '\*' and --entries 'X\*' \(its entries: gan, Pac2\)"):
+    with pytest.raises(GanzooError, match=r"no run with --gans '\*' and --entries 'X\*' \(its GANs: gan, pacgan; its "
+                                          r"entries: gan, Pac2; its objectives: nonsaturating\)"):
         plan_jobs(suite, "quick", get_zoo(), out=tmp_path, entries="X*")
     assert default_out(suite, "quick", None) == Path("runs/bench/mini/quick")
     assert default_out(suite, "quick", 3) == Path("runs/bench/mini/quick-steps3")  # never continues a budget's runs
@@ -171,6 +175,10 @@ def test_a_finished_run_of_other_settings_is_refused_not_reported(tmp_path, caps
     assert run_bench(get_zoo(), request) == 0
     suite["run"]["batch_size"] = 32  # the suite file changed since its runs finished
     write_toml(tmp_path / "mini.toml", suite)
+    with pytest.raises(GanzooError, match=r"holds results of another version of suite 'mini' \(it differs in run\)"):
+        run_bench(get_zoo(), request)
+    for name in ("suite.json", "results.jsonl"):  # as the refusal says; the run folder itself is still checked
+        (tmp_path / "out" / name).unlink()
     with pytest.raises(RunDirError, match=r"holds a finished run with other settings \(batch_size\) than suite "
                                           r"'mini' asks now; give the suite another --out"):
         run_bench(get_zoo(), request)
@@ -191,3 +199,55 @@ def test_list_counts_a_single_run_in_the_singular(tmp_path, capsys, make_distrib
     write_toml(site / "mini.toml", suite)
     assert main(["bench", "--list"]) == 0
     assert "--budget quick: 1 run of 10 steps (1 seed)" in capsys.readouterr().out
+
+
+def test_gans_entries_and_objectives_take_comma_separated_patterns(tmp_path):
+    toy = find_suite("toy", get_zoo())
+    jobs = plan_jobs(toy, "quick", get_zoo(), out=tmp_path, gans="gan, wgan")
+    assert sorted({j.gan for j in jobs}) == ["gan", "wgan"] and len(jobs) == 4
+    paired = plan_jobs(toy, "quick", get_zoo(), out=tmp_path, gans="gan", objectives="hinge,lsgan")
+    assert sorted({j.objective for j in paired}) == ["hinge", "lsgan"]
+    path = tmp_path / "mini.toml"
+    write_toml(path, mini_suite(entries=[{"gan": "gan", "label": "A"}, {"gan": "gan", "label": "B"},
+                                         {"gan": "gan", "label": "C"}]))
+    chosen = plan_jobs(load_suite_file(path), "quick", get_zoo(), out=tmp_path, entries="[AB],C", seeds=1)
+    assert [j.label for j in chosen] == ["A", "B", "C"]  # the comma inside [AB] is not a separator
+    assert [j.label for j in plan_jobs(load_suite_file(path), "quick", get_zoo(), out=tmp_path, entries="C,A",
+                                       seeds=1)] == ["A", "C"]
+
+
+def test_a_pattern_that_matches_nothing_lists_what_it_could_match(tmp_path):
+    toy = find_suite("toy", get_zoo())
+    with pytest.raises(GanzooError) as refused:
+        plan_jobs(toy, "quick", get_zoo(), out=tmp_path, gans="gna,wgna")
+    message = str(refused.value)
+    assert message.startswith("suite 'toy' has no run with --gans 'gna,wgna' (its GANs: ") and "\n" not in message
+    listed = message.split("its GANs: ")[1].split(";")[0].split(", ")
+    assert {"gan", "wgan", "pacgan"} <= set(listed) and "dcgan" not in listed  # installed, and serving 2D points
+    assert "its objectives: " in message and "nonsaturating" in message and "wgan-gp" in message
+
+
+def test_the_shipped_suites_declare_the_range_of_each_figure():
+    from ganzoo.api.specs import GaussianMixture
+    from ganzoo.datasets.toy import ring8_centers
+    from ganzoo.metrics.toy import toy_metrics
+
+    suites = {name: load_suite_file(path) for name, path in shipped_suites()}
+    for name in ("toy", "toy-pacgan", "toy-veegan"):
+        columns = {c.key: c for c in suites[name].columns}
+        assert columns["modes"].range == (0, None) and columns["modes"].high_from == "num_modes"
+        assert columns["high_quality_pct"].range == (0, 100) and columns["reverse_kl"].range == (0, None)
+    assert {c.key: c.range for c in suites["cifar10-sngan"].columns} == {"inception_score": (1, None), "fid": (0, None)}
+    assert suites["toy"].columns[-1].range == (None, None)  # D's estimate: an objective's, of any sign
+    # the toy metric's record states the mode count the modes column's high end is read from
+    mixture = GaussianMixture(ring8_centers(), 0.01)
+    record = toy_metrics(mixture.centers[:3], mixture)  # samples on 3 of the 8 modes
+    assert record["modes"] == 3 and suites["toy"].columns[0].bounds(record) == (0, 8)
+
+
+def test_an_unbounded_end_is_written_inf_in_a_suite_file(tmp_path):
+    path = tmp_path / "mini.toml"
+    write_toml(path, mini_suite(columns=[{"key": "modes", "label": "m", "better": "higher", "range": [float("-inf"), 3]},
+                                         {"key": "fid", "label": "FID", "better": "lower", "range": [0, float("inf")]}]))
+    path.write_text(path.read_text().replace("Infinity", "inf"))
+    assert [c.range for c in load_suite_file(path).columns] == [(None, 3), (0, None)]

@@ -1,5 +1,5 @@
 """What plugins contribute: specs for GANs, objectives, data sets, algorithms, augmentations, metrics and
-benchmark suites.
+benchmark suites, and the :class:`Reference` of the papers they rest on.
 
 A plugin builds these objects and hands them to the ``register`` callback of
 the matching hook (see :mod:`ganzoo.api.hookspecs`).
@@ -8,10 +8,13 @@ the matching hook (see :mod:`ganzoo.api.hookspecs`).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ganzoo.api.options import NoOptions, Options
 
@@ -23,6 +26,84 @@ if TYPE_CHECKING:
     from ganzoo.api.augmentation import Augmentation
     from ganzoo.api.metric import Metric
     from ganzoo.api.objective import Objective
+
+
+# "Last, First": the form BibTeX reads unambiguously (particles, double-barrelled and multi-word names), e.g.
+# "Jolicoeur-Martineau, Alexia", "Lau, Raymond Y. K."
+_AUTHOR = re.compile(r"[^,\s][^,]*, [^,\s][^,]*")
+_ARXIV = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?")
+# Braces and backslashes would end or break the BibTeX field; whitespace cannot be in either
+_DOI = re.compile(r"10\.\d{4,9}/[^\s{}\\]+")
+_URL = re.compile(r"https?://[^\s{}\\]+")
+_IDENTIFIERS = {"arxiv": (_ARXIV, "'1406.2661'"), "doi": (_DOI, "'10.1109/ICCV.2017.244'"),
+                "url": (_URL, "'https://...'")}
+# The field each kind of entry names its venue with; misc's is optional (howpublished)
+VENUE_FIELDS = {"article": "journal", "inproceedings": "booktitle", "incollection": "booktitle", "book": "publisher",
+                "techreport": "institution", "phdthesis": "school", "misc": "howpublished"}
+
+
+class Reference(BaseModel):
+    """A paper (or other work) a spec rests on, as bibliographic data; ``ganzoo cite`` writes it as BibTeX.
+
+    ``authors`` are ``"Last, First"`` strings in the paper's order; ``venue`` is the journal of an article, the
+    proceedings (booktitle) of an inproceedings, and so on (optional for ``misc``); ``arxiv`` is the bare arXiv
+    identifier (``"1406.2661"``). Text is plain Unicode: ``ganzoo cite`` escapes it for LaTeX.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["article", "inproceedings", "incollection", "book", "techreport", "phdthesis", "misc"] = Field(
+        "inproceedings", description="the BibTeX entry type")
+    authors: tuple[str, ...] = Field(min_length=1, description='"Last, First" each, in the order of the paper')
+    title: str = Field(min_length=1, max_length=500)
+    venue: str | None = Field(None, min_length=1, max_length=300, description=(
+        "journal (article), proceedings (inproceedings), publisher (book), institution (techreport)..."))
+    year: int = Field(ge=1800, le=2200)
+    arxiv: str | None = Field(None, description="arXiv identifier, e.g. '1406.2661'")
+    doi: str | None = Field(None, description="e.g. '10.1109/ICCV.2017.244'; leave it out unless you know it")
+    url: str | None = Field(None, description="http(s) address of the work")
+
+    @field_validator("authors")
+    @classmethod
+    def _last_first(cls, authors: tuple[str, ...]) -> tuple[str, ...]:
+        for name in authors:
+            # " and " would split one author in two in BibTeX's author field
+            if not _AUTHOR.fullmatch(name) or re.search(r"\sand\s", name) or name != " ".join(name.split()):
+                raise ValueError(f"author {name!r} is not of the form \"Last, First\" (one comma, no \" and \")")
+        return authors
+
+    @field_validator("title", "venue")
+    @classmethod
+    def _one_line(cls, text: str | None) -> str | None:
+        if text is not None and text != " ".join(text.split()):
+            raise ValueError("must be one line, without leading, trailing or repeated spaces")
+        return text
+
+    @field_validator("arxiv", "doi", "url")
+    @classmethod
+    def _identifier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        form, example = _IDENTIFIERS[str(info.field_name)]
+        if value is not None and not form.fullmatch(value):
+            raise ValueError(f"{value!r} is not a bare {info.field_name} identifier like {example}")
+        return value
+
+    @model_validator(mode="after")
+    def _venue_where_required(self) -> Reference:
+        if self.venue is None and self.kind != "misc":
+            raise ValueError(f"an entry of kind {self.kind!r} needs its venue (BibTeX's {VENUE_FIELDS[self.kind]})")
+        return self
+
+
+def _checked_references(spec: Any) -> None:
+    """A spec's ``references`` as a tuple of :class:`Reference` (a list is accepted), or a TypeError naming it:
+    dataclasses do not check types, and a malformed reference would otherwise surface only in ``ganzoo cite``."""
+    references = spec.references
+    if isinstance(references, list):
+        references = tuple(references)
+    if not (isinstance(references, tuple) and all(isinstance(r, Reference) for r in references)):
+        raise TypeError(f"{type(spec).__name__} {getattr(spec, 'name', '?')!r}: references must be a tuple of "
+                        f"ganzoo.Reference, not {shown_value(references)}")
+    object.__setattr__(spec, "references", references)  # frozen: the one normalisation, at construction
 
 
 @dataclass(frozen=True)
@@ -82,6 +163,8 @@ class GanSpec:
     objective or algorithm. ``test_options`` are the ``gan_options`` the
     conformance checks build it with (narrow widths, so that checks training a
     few steps take seconds on a CPU); users get the published options.
+    ``references`` are the papers to cite (API 2.2); ``citation`` says the same
+    in words, and is all ``ganzoo cite`` has when ``references`` is empty.
     """
 
     name: str
@@ -95,6 +178,10 @@ class GanSpec:
     default_algorithm: str = "alternating"
     serves: tuple[DataInfo, ...] = (DataInfo(shape=(2,)),)
     test_options: Mapping[str, Any] = field(default_factory=dict)
+    references: tuple[Reference, ...] = ()
+
+    def __post_init__(self) -> None:
+        _checked_references(self)
 
 
 @dataclass(frozen=True)
@@ -111,6 +198,10 @@ class ObjectiveSpec:
     description: str = ""
     options: type[Options] = NoOptions
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    references: tuple[Reference, ...] = ()  # the papers to cite (API 2.2), as GanSpec's
+
+    def __post_init__(self) -> None:
+        _checked_references(self)
 
 
 @dataclass(frozen=True)
@@ -127,6 +218,10 @@ class AlgorithmSpec:
     description: str = ""
     options: type[Options] = NoOptions
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    references: tuple[Reference, ...] = ()  # the papers to cite (API 2.2), as GanSpec's
+
+    def __post_init__(self) -> None:
+        _checked_references(self)
 
 
 @dataclass(frozen=True)
@@ -139,6 +234,10 @@ class AugmentationSpec:
     citation: str
     description: str = ""
     options: type[Options] = NoOptions
+    references: tuple[Reference, ...] = ()  # the papers to cite (API 2.2), as GanSpec's
+
+    def __post_init__(self) -> None:
+        _checked_references(self)
 
 
 @dataclass(frozen=True)

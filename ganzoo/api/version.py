@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-PLUGIN_API = "2.1"
+PLUGIN_API = "2.2"  # 2.2: the optional references of GAN, objective, algorithm and augmentation specs
 DECLARATION = "ganzoo_plugin_api"
 _FORM = re.compile(r"(\d+)\.(\d+)")
 

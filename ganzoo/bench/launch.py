@@ -4,7 +4,6 @@ those folders afterwards (see :mod:`ganzoo.bench.records`), whichever launcher t
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -39,106 +38,60 @@ def train_job(raw: dict[str, Any], progress: bool = True, threads: int | None = 
     return None
 
 
-def train_seeds(raws: list[dict[str, Any]], progress: bool = True, threads: int | None = None) -> str | None:
-    """:func:`train_job` for runs that differ only in their seeds: trained together where they can be (see
-    :mod:`ganzoo.training.seeds`), else one after the other. Returns None, or why they failed in one line."""
-    if len(raws) == 1:
-        return train_job(raws[0], progress, threads)
-    import torch
-
-    from ganzoo.registry.discovery import get_zoo
-    from ganzoo.training.config import resolve_config
-    from ganzoo.training.seeds import fit_together, run_problem
-    from ganzoo.training.trainer import Trainer
-
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        zoo = get_zoo()
-        first = Trainer(resolve_config(raws[0], zoo, "suite run"), zoo, progress=progress)
-        apart = run_problem(first)  # decided before the other seeds' runs are built: they may hold large data
-        if apart is not None:
-            del first
-            print(f"    seeds one after another: {apart}", flush=True)
-            failures = [failure for raw in raws if (failure := train_job(raw, progress, threads)) is not None]
-            return failures[0] if failures else None
-        runs = [first, *(Trainer(resolve_config(raw, zoo, "suite run"), zoo, progress=progress) for raw in raws[1:])]
-        apart = fit_together(runs, resume=True, wait=True, report=lambda line: print(line, flush=True))
-        print(f"    {len(runs)} seeds " + ("together" if apart is None else f"one after another: {apart}"),
-              flush=True)
-    except GanzooError as exc:
-        return str(exc)
-    return None
+def _label(number: int, total: int, job: Job) -> str:
+    return f"[{number}/{total}] {job}"
 
 
-def seed_groups(jobs: list[tuple[int, Job]], together: bool = True) -> list[list[tuple[int, Job]]]:
-    """The runs, those that differ only in their seeds grouped to train together (each alone without
-    ``together``), in the suite's order."""
-    groups: dict[str, list[tuple[int, Job]]] = {}
-    for number, job in jobs:
-        settings = {key: value for key, value in job.raw.items() if key not in ("seed", "out_dir")}
-        key = json.dumps(settings, sort_keys=True, default=str) if together else str(number)
-        groups.setdefault(key, []).append((number, job))
-    return list(groups.values())
-
-
-def _numbers(group: list[tuple[int, Job]], total: int) -> str:
-    numbers = [number for number, _ in group]
-    shown = str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}-{numbers[-1]}" if numbers == list(
-        range(numbers[0], numbers[-1] + 1)) else ",".join(map(str, numbers))
-    if len(group) == 1:
-        return f"[{shown}/{total}] {group[0][1]}"
-    run = str(group[0][1]).rsplit(", seed ", 1)[0]
-    return f"[{shown}/{total}] {run}, seeds {', '.join(str(job.seed) for _, job in group)}"
-
-
-def run_here(jobs: list[tuple[int, Job]], total: int, progress: bool = True, together: bool = True) -> list[str]:
-    """Each run (numbered in the suite) in turn in this process, the seeds of one run together where they can
-    be. A Ctrl-C stops the suite after the current runs saved their checkpoints."""
+def run_here(jobs: list[tuple[int, Job]], total: int, progress: bool = True, threads: int | None = None) -> list[str]:
+    """Each run (numbered in the suite) in turn in this process. A Ctrl-C stops the suite after the current run
+    saved its checkpoint."""
     failures = []
-    for group in seed_groups(jobs, together):
-        print(_numbers(group, total), flush=True)
-        failure = train_seeds([job.raw for _, job in group], progress)
+    for number, job in jobs:
+        print(_label(number, total, job), flush=True)
+        failure = train_job(job.raw, progress, threads)
         if failure is not None:
             print(f"    failed: {failure}", flush=True)
-            failures += [f"{job}: {failure}" for _, job in group]
+            failures.append(f"{job}: {failure}")
     return failures
 
 
-def _worker(raws: list[dict[str, Any]], threads: int) -> None:
+def _worker(raw: dict[str, Any], threads: int) -> None:
     try:
-        failure = train_seeds(raws, progress=False, threads=threads)
+        failure = train_job(raw, progress=False, threads=threads)
     except KeyboardInterrupt:
         sys.exit(130)  # the trainer saved a checkpoint first
     if failure is not None:
         sys.exit(f"    failed: {failure}")
 
 
-def run_pool(jobs: list[tuple[int, Job]], total: int, workers: int, together: bool = True) -> list[str]:
-    """The runs in ``workers`` processes at once (the seeds of one run in one process, together where they can
-    be), each with an equal share of the CPU cores for torch (so results repeat bit for bit only with the same
-    --workers on the same machine: see docs/benchmarks.md)."""
+def worker_threads(workers: int) -> int:
+    """Torch threads per worker when none are asked for: an equal share of the machine's cores."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def run_pool(jobs: list[tuple[int, Job]], total: int, workers: int, threads: int | None = None) -> list[str]:
+    """The runs in ``workers`` processes at once, each with ``threads`` torch threads (default an equal share of
+    the CPU cores: a seed's figures then equal a lone run's only at that thread count, see docs/benchmarks.md)."""
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch state shared through fork
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    pending, failures = seed_groups(jobs, together), []
-    running: dict[Any, list[tuple[int, Job]]] = {}
+    threads = threads or worker_threads(workers)
+    pending, failures = list(jobs), []
+    running: dict[Any, tuple[int, Job]] = {}
     try:
         while pending or running:
             while pending and len(running) < workers:
-                group = pending.pop(0)
-                print(f"{_numbers(group, total)}: started", flush=True)
-                process = context.Process(target=_worker, args=([job.raw for _, job in group], threads),
-                                          daemon=False)
+                number, job = pending.pop(0)
+                print(f"{_label(number, total, job)}: started", flush=True)
+                process = context.Process(target=_worker, args=(job.raw, threads), daemon=False)
                 process.start()
-                running[process] = group
+                running[process] = (number, job)
             multiprocessing.connection.wait([process.sentinel for process in running])
             for process in [p for p in running if not p.is_alive()]:
                 process.join()
-                group = running.pop(process)
+                number, job = running.pop(process)
                 if process.exitcode == 0:
-                    print(f"{_numbers(group, total)}: done", flush=True)
+                    print(f"{_label(number, total, job)}: done", flush=True)
                 else:
-                    failures += [f"{job}: its worker exited with status {process.exitcode}" for _, job in group]
+                    failures.append(f"{job}: its worker exited with status {process.exitcode}")
     except KeyboardInterrupt:
         for process in running:  # a Ctrl-C in a terminal reaches them too; a signal sent to this process alone not
             if process.is_alive() and process.pid is not None:

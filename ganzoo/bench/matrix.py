@@ -54,14 +54,37 @@ PROTOCOL_NEUTRAL = {"dataset_options.root", "dataset_options.download", "dataset
                     "sample_every", "checkpoint_every", *(f"speed.{key}" for key in SpeedConfig.model_fields)}
 
 
-def flat_keys(table: dict[str, object], prefix: str = "") -> list[str]:
-    keys = []
+def flat_items(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested table as dotted keys, e.g. {'dataset_options.root': '/data'}: as --set names them."""
+    items: dict[str, Any] = {}
     for key, value in table.items():
         if isinstance(value, dict):
-            keys += flat_keys(value, f"{prefix}{key}.")
+            items.update(flat_items(value, f"{prefix}{key}."))
         else:
-            keys.append(f"{prefix}{key}")
-    return keys
+            items[f"{prefix}{key}"] = value
+    return items
+
+
+def flat_keys(table: dict[str, Any], prefix: str = "") -> list[str]:
+    return list(flat_items(table, prefix))
+
+
+def split_patterns(text: str) -> list[str]:
+    """``--gans 'gan,wgan*'`` as ['gan', 'wgan*']; a comma inside a set (``[a,b]``) belongs to the set."""
+    parts, current, in_set = [], "", False
+    for char in text:
+        if char == "," and not in_set:
+            parts.append(current)
+            current = ""
+            continue
+        in_set = (in_set or char == "[") and not (in_set and char == "]")
+        current += char
+    return [part.strip() for part in [*parts, current] if part.strip()]
+
+
+def matches(name: str, patterns: str) -> bool:
+    """Whether ``name`` matches any of the comma-separated fnmatch ``patterns``."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in split_patterns(patterns))
 
 
 def default_out(suite: Suite, budget: str, steps: int | None = None, overrides: dict[str, Any] | None = None) -> Path:
@@ -77,9 +100,9 @@ def plan_jobs(suite: Suite, budget_name: str, zoo: Zoo, *, out: Path, device: st
               steps: int | None = None, gans: str = "*", objectives: str | None = None,
               overrides: dict[str, Any] | None = None, entries: str = "*") -> list[Job]:
     """Every run of ``suite`` at ``budget_name``, its config resolved (so every name and setting is checked before
-    anything trains). ``seeds``/``steps`` override the budget's; ``gans`` and ``objectives`` are fnmatch patterns
-    that narrow the GANs and replace each entry's objective with every matching one; ``entries`` narrows the
-    entries by label; ``overrides`` (``--set``) go into every run's config last."""
+    anything trains). ``seeds``/``steps`` override the budget's; ``gans`` and ``objectives`` are comma-separated
+    fnmatch patterns that narrow the GANs and replace each entry's objective with every matching one; ``entries``
+    narrows the entries by label, likewise; ``overrides`` (``--set``) go into every run's config last."""
     overrides = overrides or {}
     taken = sorted(set(overrides) & SUITE_KEYS)
     if taken:
@@ -90,7 +113,7 @@ def plan_jobs(suite: Suite, budget_name: str, zoo: Zoo, *, out: Path, device: st
     for entry in suite.entries:
         for dataset in suite.datasets:
             for gan in _entry_gans(entry, dataset, zoo, gans, _run_table(suite, budget, entry)):
-                if not fnmatch.fnmatchcase(entry.label or gan, entries):
+                if not matches(entry.label or gan, entries):
                     continue
                 for objective in _objectives(entry, gan, zoo, objectives):
                     for seed in range(budget.seeds if seeds is None else seeds):
@@ -105,9 +128,29 @@ def plan_jobs(suite: Suite, budget_name: str, zoo: Zoo, *, out: Path, device: st
     if not jobs:
         chosen = [f"--gans '{gans}'"] + ([f"--objectives '{objectives}'"] if objectives else []) + (
             [f"--entries '{entries}'"] if entries != "*" else [])
-        raise GanzooError(f"suite '{suite.name}' has no run with {' and '.join(chosen)} (its entries: "
-                          f"{', '.join(e.label or e.gan for e in suite.entries)})")
+        raise GanzooError(f"suite '{suite.name}' has no run with {' and '.join(chosen)} "
+                          f"({_what_matches(suite, budget, zoo)})")
     return jobs
+
+
+def _what_matches(suite: Suite, budget: Budget, zoo: Zoo) -> str:
+    """What --gans, --entries and --objectives can match in a suite, among the installed plugins, in words."""
+    gans: dict[str, None] = {}
+    labels: dict[str, None] = {}
+    objectives: set[str] = set()
+    for entry in suite.entries:
+        names = [entry.gan] if entry.gan in zoo.gans else []
+        if is_pattern(entry.gan):  # those that build for one of the suite's data sets, at least
+            run = _run_table(suite, budget, entry)
+            names = [n for n in zoo.gans.names(entry.gan) if any(n in _serving([n], d, zoo, run)
+                                                                  for d in suite.datasets)]
+        gans.update(dict.fromkeys(names))
+        labels.update(dict.fromkeys([entry.label] if entry.label else names))
+        objectives.update(name for gan in names for name in _objectives(entry, gan, zoo, None))
+    said = [f"its GANs: {', '.join(sorted(gans)) or 'none installed'}"]
+    if list(labels) != list(gans):  # a suite of unlabelled entries: its entries are its GANs
+        said.append(f"its entries: {', '.join(labels)}")
+    return "; ".join([*said, f"its objectives: {', '.join(sorted(objectives)) or 'none installed'}"])
 
 
 def _run_table(suite: Suite, budget: Budget, entry: Entry) -> dict[str, Any]:
@@ -119,14 +162,20 @@ def _entry_gans(entry: Entry, dataset: str, zoo: Zoo, pattern: str, run: dict[st
     (``GanSpec.serves``) and says which it leaves out; a named GAN must be installed."""
     if not is_pattern(entry.gan):
         zoo.gans.get(entry.gan)  # an unknown name stops here, with close matches
-        return [entry.gan] if fnmatch.fnmatchcase(entry.gan, pattern) else []
-    names = [name for name in zoo.gans.names(entry.gan) if fnmatch.fnmatchcase(name, pattern)]
-    shape = _data_shape(zoo, dataset, run.get("dataset_options", {}))
-    serving = [name for name in names if any(info.shape == shape for info in zoo.gans.get(name).serves)]
+        return [entry.gan] if matches(entry.gan, pattern) else []
+    names = [name for name in zoo.gans.names(entry.gan) if matches(name, pattern)]
+    serving = _serving(names, dataset, zoo, run)
     left_out = [name for name in names if name not in serving]
     if left_out:
+        shape = _data_shape(zoo, dataset, run.get("dataset_options", {}))
         print(f"not on {dataset} (no network for its shape {shape}): {', '.join(left_out)}")
     return serving
+
+
+def _serving(names: list[str], dataset: str, zoo: Zoo, run: dict[str, Any]) -> list[str]:
+    """The GANs of ``names`` that build for ``dataset`` (``GanSpec.serves``)."""
+    shape = _data_shape(zoo, dataset, run.get("dataset_options", {}))
+    return [name for name in names if any(info.shape == shape for info in zoo.gans.get(name).serves)]
 
 
 _shapes: dict[str, tuple[int, ...]] = {}
@@ -144,7 +193,7 @@ def _objectives(entry: Entry, gan: str, zoo: Zoo, pattern: str | None) -> list[s
     chosen = pattern if pattern is not None else entry.objective
     if chosen is None:
         return [zoo.gans.get(gan).default_objective]
-    names = zoo.objectives.names(chosen)
+    names = sorted({name for one in split_patterns(chosen) for name in zoo.objectives.names(one)})
     if not names:
         raise GanzooError(f"no installed objective matches '{chosen}' "
                           f"(installed: {', '.join(zoo.objectives.names()) or 'none'})")

@@ -3,8 +3,10 @@ whichever process (or cluster node) trained the run, and a finished run is recog
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +69,11 @@ def wall_seconds(stats: list[dict[str, Any]]) -> float:
     return round(total + last, 3)
 
 
-def collect(job: Job, suite: Suite, budget: str, comparable: bool) -> dict[str, Any]:
-    """The record of one finished run: what it is, its figures, how they were measured, and its provenance."""
+def collect(job: Job, suite: Suite, budget: str, comparable: bool,
+            overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The record of one finished run: what it is, its figures, how they were measured, its provenance, and
+    ``overrides``: what the command line changed of the budget, {"steps": int | None, "seeds": int | None, "set":
+    {"flat.key": value}} (None: the budget's own; ``ganzoo cite`` reads it)."""
     evaluation = final_evaluation(job, suite.metric)
     diverged = diverged_at(job)
     if evaluation is None and diverged is None:
@@ -88,7 +93,67 @@ def collect(job: Job, suite: Suite, budget: str, comparable: bool) -> dict[str, 
         "provenance": provenance, "diverged_at": diverged, "wall_seconds": wall_seconds(stats),
         "last_stats": stats[-1] if stats else {},
         "thumbnail": str(thumbnail) if thumbnail.is_file() else None,
+        "overrides": overrides or {"steps": None, "seeds": None, "set": {}},
     }
+
+
+def check_folder(out: Path, suite: Suite) -> None:
+    """Refuse a results folder that holds another suite's results, or another version of this one: its records
+    would be merged with records they do not compare with."""
+    path = out / SUITE_FILE
+    if not path.is_file():
+        return
+    from ganzoo.training.config import validate
+
+    try:
+        stored: Suite = validate(Suite, rundir.read_json_object(path), str(path))
+    except GanzooError as exc:
+        raise GanzooError(f"{out} holds a {SUITE_FILE} this ganzoo cannot read ({exc}); give the suite another "
+                          f"--out") from None
+    if stored.name != suite.name:
+        raise GanzooError(f"{out} holds results of suite '{stored.name}', not '{suite.name}'; give the suite "
+                          f"another --out")
+    stored_protocol, protocol = _protocol(stored), _protocol(suite)
+    changed = [key for key, value in stored_protocol.items() if protocol.get(key) != value]
+    if changed:
+        raise GanzooError(f"{out} holds results of another version of suite '{suite.name}' (it differs in "
+                          f"{', '.join(changed)}); give the suite another --out, or move {SUITE_FILE} and {RESULTS} "
+                          f"out of that folder to record its runs under this version")
+
+
+# What a suite says about its figures rather than how they are made: a new version that changes only these (a
+# column's bounds, a quoted row, a cost) keeps the folder's results
+PRESENTATION = ("title", "description", "follows", "bibtex", "choices", "cost_basis", "columns", "published",
+                "resources")
+BUDGET_PRESENTATION = ("description", "minutes_per_run")
+
+
+def _protocol(suite: Suite) -> dict[str, Any]:
+    dumped = {key: value for key, value in suite.model_dump(mode="json").items() if key not in PRESENTATION}
+    dumped["budgets"] = {name: {key: value for key, value in budget.items() if key not in BUDGET_PRESENTATION}
+                         for name, budget in dumped.get("budgets", {}).items()}
+    return dumped
+
+
+def matrix_order(suite: Suite) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A sort key putting records in the suite's matrix order (entry, data set, GAN, objective, seed), whichever
+    commands ran them."""
+    def key(record: dict[str, Any]) -> tuple[Any, ...]:
+        entry = next((number for number, e in enumerate(suite.entries) if e.label == record["entry"]
+                      or (e.label is None and fnmatch.fnmatchcase(record["gan"], e.gan))), len(suite.entries))
+        datasets = [*suite.datasets, record["dataset"]]  # a data set the suite no longer has goes last
+        return entry, datasets.index(record["dataset"]), record["gan"], record["objective"], record["seed"]
+    return key
+
+
+def merge_records(out: Path, suite: Suite, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``new`` with the folder's earlier records (a rerun with other --gans, --entries or --seeds adds to the
+    results): a run recorded again is replaced by its new record, and a record whose run folder is gone is
+    dropped. Call :func:`check_folder` first: only records of the same suite are merged."""
+    recorded = rundir.read_jsonl(out / RESULTS) if (out / RESULTS).is_file() else []
+    again = {Path(r["run_dir"]).name for r in new}
+    kept = [r for r in recorded if Path(r["run_dir"]).name not in again and (out / Path(r["run_dir"]).name).is_dir()]
+    return sorted([*kept, *new], key=matrix_order(suite))
 
 
 def write_results(out: Path, suite: Suite, records: list[dict[str, Any]]) -> Path:

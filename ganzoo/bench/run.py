@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.bench import launch
-from ganzoo.bench.matrix import PROTOCOL_NEUTRAL, Job, default_out, find_suite, flat_keys, plan_jobs
-from ganzoo.bench.records import collect, finished, write_results
+from ganzoo.bench.matrix import PROTOCOL_NEUTRAL, Job, default_out, find_suite, flat_items, flat_keys, plan_jobs
+from ganzoo.bench.records import check_folder, collect, finished, merge_records, write_results
 from ganzoo.bench.suite import PAPER, Resources, Suite, is_pattern
 from ganzoo.bench.table import summarize, text_table
 from ganzoo.errors import GanzooError
@@ -36,7 +36,7 @@ class BenchRequest:
     resources: dict[str, object] | None = None
     progress: bool = True
     overrides: tuple[str, ...] = ()
-    together: bool = True  # the seeds of one run train together where they can
+    threads: int | None = None  # torch threads per run; None: all cores here, an equal share per --workers
 
 
 def run_bench(zoo: Zoo, request: BenchRequest) -> int:
@@ -47,8 +47,10 @@ def run_bench(zoo: Zoo, request: BenchRequest) -> int:
     jobs = plan_jobs(suite, request.budget, zoo, out=out, device=request.device, seeds=request.seeds,
                      steps=request.steps, gans=request.gans, objectives=request.objectives, overrides=overrides,
                      entries=request.entries)
-    comparable = (budget.comparable and request.steps is None and request.seeds in (None, budget.seeds)
-                  and set(flat_keys(overrides)) <= PROTOCOL_NEUTRAL)
+    check_folder(out, suite)
+    # Fewer or more seeds leave every run's protocol as the budget's: the tables say "1 of 50 seeds" instead
+    comparable = budget.comparable and request.steps is None and set(flat_keys(overrides)) <= PROTOCOL_NEUTRAL
+    changes = {"steps": request.steps, "seeds": request.seeds, "set": flat_items(overrides)}
     changed = "" if (request.steps, request.seeds, overrides) == (None, None, {}) else (
         f"; changed on the command line: {', '.join(_changes(request, overrides))}")
     print(f"suite {suite.name}, budget {request.budget} ({budget.description}{changed})"
@@ -61,15 +63,15 @@ def run_bench(zoo: Zoo, request: BenchRequest) -> int:
     if failures:
         raise GanzooError(f"{len(failures)} of {len(jobs)} runs failed (rerun to retry them): {failures[0]}"
                           + (f"; and {len(failures) - 1} more above" if len(failures) > 1 else ""))
-    records = [collect(job, suite, request.budget, comparable) for job in jobs]
-    _report(suite, request.budget, records, write_results(out, suite, records))
+    records = merge_records(out, suite, [collect(job, suite, request.budget, comparable, changes) for job in jobs])
+    _report(suite, request.budget, records, len(records) - len(jobs), write_results(out, suite, records))
     from ganzoo.leaderboard.write import write_leaderboard
 
     print(f"leaderboard written to {write_leaderboard([out], out / 'leaderboard')}")
     return 0
 
 
-def _report(suite: Suite, budget: str, records: list[dict[str, Any]], results: Path) -> None:
+def _report(suite: Suite, budget: str, records: list[dict[str, Any]], earlier: int, results: Path) -> None:
     rows = summarize(suite, records)
     print()
     print(text_table(suite, budget, rows))
@@ -77,7 +79,8 @@ def _report(suite: Suite, budget: str, records: list[dict[str, Any]], results: P
         print("cells: mean ± standard deviation [95 % interval for the mean, Student's t] and the best run, over "
               "the seeds that did not diverge (as Lucic et al. 2018 recommend)")
     steps = sorted({r["steps"] for r in records})
-    print(f"\n{len(records)} runs of {' or '.join(f'{s:,}' for s in steps)} steps; records in {results}")
+    before = f" ({earlier} of them from earlier commands on this folder)" if earlier else ""
+    print(f"\n{len(records)} runs of {' or '.join(f'{s:,}' for s in steps)} steps{before}; records in {results}")
 
 
 def _changes(request: BenchRequest, overrides: dict[str, object]) -> list[str]:
@@ -93,8 +96,8 @@ def _launch(jobs: list[tuple[int, Job]], total: int, suite: Suite, request: Benc
         resources = Resources.model_validate({**suite.resources.model_dump(), **(request.resources or {})})
         return launch.run_submitit(jobs, request.cluster, out / "submitit", resources)
     if request.workers > 1:
-        return launch.run_pool(jobs, total, request.workers, request.together)
-    return launch.run_here(jobs, total, request.progress, request.together)
+        return launch.run_pool(jobs, total, request.workers, request.threads)
+    return launch.run_here(jobs, total, request.progress, request.threads)
 
 
 def list_suites(zoo: Zoo) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -42,6 +43,35 @@ class Column(StrictModel):
         "which way is better: the best seed is picked by it ('neither' for a figure that is not a score)"))
     format: str = Field(".3f", description="Python format spec, e.g. '.1f'")
     stat: bool = Field(False, description="read from the last training statistics instead of the evaluation")
+    range: tuple[float | None, float | None] = Field((None, None), description=(
+        "[low, high]: the values the figure can take (inf or -inf: unbounded); intervals are clipped to it"))
+    high_from: str | None = Field(None, description=(
+        "a key of the same record that states a run's upper bound (e.g. 'num_modes', the data set's mode count); "
+        "where the record has it, it replaces range's high"))
+
+    @field_validator("range", mode="before")
+    @classmethod
+    def _infinite_is_unbounded(cls, value: Any) -> Any:
+        # TOML has no null: an unbounded side is written inf or -inf, and kept as None (JSON has no infinity)
+        if isinstance(value, (list, tuple)):
+            return [None if isinstance(v, float) and math.isinf(v) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _ordered_range(self) -> Column:
+        low, high = self.range
+        if low is not None and high is not None and low >= high:
+            raise ValueError(f"range [{low:g}, {high:g}] must have its low end below its high end")
+        return self
+
+    def bounds(self, source: dict[str, Any] | None) -> tuple[float | None, float | None]:
+        """The column's range for one run, the high end from ``source`` (the record the figure is read from)
+        where it states one."""
+        low, high = self.range
+        stated = None if self.high_from is None or source is None else source.get(self.high_from)
+        if isinstance(stated, (int, float)) and not isinstance(stated, bool) and math.isfinite(stated):
+            high = float(stated)
+        return low, high
 
     @field_validator("format")
     @classmethod
@@ -193,7 +223,11 @@ class Suite(StrictModel):
 
     def digest(self) -> str:
         """SHA-256 of the suite's content: two results folders with the same digest ran the same suite."""
-        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+        content = self.model_dump(mode="json")
+        for column in content["columns"]:  # bounds left unset hash as before they existed: old results still match
+            if column["range"] == [None, None] and column["high_from"] is None:
+                del column["range"], column["high_from"]
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def names_a_folder(text: str) -> bool:

@@ -268,12 +268,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
                           "resources of --launcher slurm")
     if args.cluster != "slurm" and args.launcher != "slurm":
         raise GanzooError("--cluster chooses submitit's executor for --launcher slurm; add --launcher slurm")
+    if args.threads is not None and args.launcher != "local":
+        raise GanzooError("--threads is for --launcher local; a cluster job takes --cpus-per-task threads")
     if args.workers > 1 and args.launcher != "local":
         raise GanzooError("--workers is for --launcher local; a cluster runs each job on its own")
     return run_bench(get_zoo(), BenchRequest(
         suite=args.suite, budget=args.budget, seeds=args.seeds, steps=args.steps, gans=args.gans, entries=args.entries,
         objectives=args.objectives, out=args.out, device=args.device, launcher=args.launcher, workers=args.workers,
-        cluster=args.cluster, resources=resources, overrides=tuple(args.overrides), together=not args.seeds_apart))
+        cluster=args.cluster, resources=resources, overrides=tuple(args.overrides), threads=args.threads))
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -295,7 +297,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from ganzoo.bench.cite import find_entry
     from ganzoo.bench.reproduce import reproduce
 
-    inside, report = reproduce(find_entry(args.entry), get_zoo(), out=args.out, device=args.device)
+    inside, report = reproduce(find_entry(args.entry), get_zoo(), out=args.out, device=args.device,
+                               threads=args.threads)
     print(report)
     return 0 if inside else 1
 

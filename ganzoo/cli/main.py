@@ -163,11 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "comparable), paper (the published protocol), or another it names")
     p.add_argument("--steps", type=positive, default=None, help="generator steps per run (default: the budget's)")
     p.add_argument("--seeds", type=bounded(1, 1000), default=None, help="training seeds (default: the budget's)")
-    p.add_argument("--gans", default="*", help="fnmatch pattern: only the suite's GANs that match (default '*')")
-    p.add_argument("--entries", default="*", help="fnmatch pattern: only the suite's entries whose label matches, "
-                                                  "e.g. 'PacGAN*' (default '*')")
-    p.add_argument("--objectives", default=None, metavar="PATTERN",
-                   help="pair each GAN with every objective matching PATTERN (default: the suite's)")
+    p.add_argument("--gans", default="*", help="comma-separated fnmatch patterns: only the suite's GANs that match "
+                                               "one, e.g. 'gan,wgan*' (default '*')")
+    p.add_argument("--entries", default="*", help="comma-separated fnmatch patterns: only the suite's entries whose "
+                                                  "label matches one, e.g. 'GAN,PacGAN[23]' (default '*')")
+    p.add_argument("--objectives", default=None, metavar="PATTERNS",
+                   help="pair each GAN with every objective matching one of the comma-separated fnmatch PATTERNS, "
+                        "e.g. 'hinge,lsgan' (default: the suite's)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="a run-config value for every run, as 'ganzoo train --set' takes it, e.g. --set "
                         "dataset_options.root=/data/cifar10 (the figures stay comparable only for where the data "
@@ -177,9 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--launcher", choices=["local", "slurm"], default="local",
                    help="local: this machine, --workers runs at once (default); slurm: a job per run via submitit")
     p.add_argument("--workers", type=bounded(1, 256), default=1, help="local: runs trained at once (default 1)")
-    p.add_argument("--seeds-apart", action="store_true",
-                   help="local: train each seed on its own, not the seeds of one run together as one batched "
-                        "computation where the GAN allows it (docs/performance.md)")
+    p.add_argument("--threads", type=bounded(1, 1024), default=None,
+                   help="local: torch threads per run (default: every core, or an equal share per --workers); "
+                        "a seed's figures are the same alone or in workers at the same thread count")
     p.add_argument("--cluster", choices=["slurm", "local", "debug"], default="slurm",
                    help="slurm launcher: submitit's executor (default slurm; local tries a submission on this "
                         "machine)")
@@ -204,12 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "runs/bench/toy/quick/gan-nonsaturating-ring8-seed0")
 
     p = sub.add_parser("reproduce", help="rerun a benchmark result from its record and compare",
-                       description="Train ENTRY's run again from its recorded config alone (same seed) and say, "
-                                   "for each figure, whether the new one lies inside the recorded 95 %% interval "
-                                   "of its row (or equals a lone seed's). Exit status 1 if one does not.")
+                       description="Train ENTRY's run again from its recorded config (same seed, and the recorded "
+                                   "torch thread count) and compare each figure with the record. First it names "
+                                   "every recorded condition this rerun does not share (versions, device, threads, "
+                                   "data, how the run was scheduled). In the recorded conditions each figure must "
+                                   "equal the record's; in others it must lie inside its row's 95 percent interval. "
+                                   "Exit status 1 if one does not.")
     p.add_argument("entry", type=Path, metavar="ENTRY", help="a run folder of a suite's results folder")
-    p.add_argument("--out", type=Path, default=None, help="where the new run goes (default <ENTRY>-reproduced)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="where the new run goes (default runs/reproduced/<suite>/<budget>/<run>, outside the "
+                        "results folder)")
     p.add_argument("--device", default=None, help="train on another device than the record's (auto, cpu, cuda...)")
+    p.add_argument("--threads", type=bounded(1, 1024), default=None,
+                   help="torch threads (default: the record's; another count may change the figures' last digits)")
 
     p = sub.add_parser("train", help="train one run from a TOML config", description=TRAIN_HELP)
     p.add_argument("config", type=Path, metavar="CONFIG", help="a TOML run config, or a run directory")

@@ -12,7 +12,16 @@ from typing import Any
 from ganzoo.bench.suite import Column
 from ganzoo.bench.table import cell
 from ganzoo.leaderboard.board import protocol_text
-from ganzoo.leaderboard.write import caption, incomparable, over_seeds_of, quoted_cell, table_columns
+from ganzoo.leaderboard.write import (
+    caption,
+    header_label,
+    incomparable,
+    over_seeds_of,
+    quoted_cell,
+    sources_text,
+    steps_of,
+    table_columns,
+)
 
 HEADER_COLOUR = "#1f5fa8"  # tests/test_leaderboard_page.py finds the tables by it in a screenshot
 STYLE = f"""
@@ -27,18 +36,19 @@ img.thumb {{ width: 72px; height: 72px; object-fit: contain; background: white; 
 p.note, details {{ font-size: 12px; color: #555; }}
 .warn {{ color: #a33; font-weight: bold; }}
 """
-# Click a header to sort by it (again to reverse); quoted rows stay under the row they quote.
+# Click a header to sort by it (again to reverse); quoted rows stay under the row they quote. The column is the
+# header's own place in its row (cellIndex), not its place among every table's headers on the page.
 SCRIPT = """
-document.querySelectorAll("table.board th").forEach(function (th, index) {
+document.querySelectorAll("table.board th").forEach(function (th) {
   th.addEventListener("click", function () {
-    var body = th.closest("table").tBodies[0];
+    var index = th.cellIndex, body = th.closest("table").tBodies[0];
     var groups = [], rows = Array.from(body.rows);
     rows.forEach(function (r) { if (r.classList.contains("quoted") && groups.length) groups[groups.length - 1].push(r);
                                 else groups.push([r]); });
     var up = th.dataset.order !== "up"; th.dataset.order = up ? "up" : "down";
+    var key = function (row) { var c = row.cells[index]; return c ? (c.dataset.sort || c.textContent) : ""; };
     groups.sort(function (a, b) {
-      var x = a[0].cells[index].dataset.sort || a[0].cells[index].textContent;
-      var y = b[0].cells[index].dataset.sort || b[0].cells[index].textContent;
+      var x = key(a[0]), y = key(b[0]);
       var nx = parseFloat(x), ny = parseFloat(y);
       var c = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny;
       return up ? c : -c;
@@ -76,26 +86,22 @@ def _table(table: dict[str, Any], dest: Path) -> str:
     esc = html.escape
     columns = table_columns(table)
     protocol = protocol_text(table["protocol"]) or "n/a"
-    short = f"{table['metric']}: {protocol}"
-    heads = "".join(f"<th title='{esc(short)}'>{esc(c.label)}<br><small>{esc(_short_protocol(table))}</small></th>"
-                    for c in columns)
+    info = table.get("column_info", {})
+    heads = "".join(f"<th title='{esc(info.get(c.key, {}).get('source', ''))}'>{esc(header_label(table, c))}<br>"
+                    f"<small>{esc(info.get(c.key, {}).get('source_short', ''))}</small></th>" for c in columns)
     lines = [f"<h3>{esc(caption(table))}</h3>",
              f"<p class='note'>{esc(table['title'])}: {esc(table['budget_description'])}."
              + (" <span class='warn'>Not comparable with published figures.</span>" if incomparable(table) else "")
-             + f"<br>Protocol ({esc(table['metric'])}): {esc(protocol)}.</p>",
-             "<table class='board'><thead><tr><th>sample</th><th>entry</th><th>objective</th><th>seeds</th>"
-             f"{heads}</tr></thead><tbody>"]
+             + f"<br>Protocol ({esc(table['metric'])}): {esc(protocol)}."
+             + f"<br>Where each column comes from: {esc(sources_text(table, columns))}.</p>",
+             "<table class='board'><thead><tr><th>sample</th><th>entry</th><th>objective</th><th>steps</th>"
+             f"<th>seeds</th>{heads}<th>changed on the command line</th></tr></thead><tbody>"]
     for row in table["rows"]:
-        uri = data_uri(Path(row["thumbnail"])) if row["thumbnail"] else None
-        thumb = f"<img class='thumb' alt='samples of {esc(row['entry'])}' src='{uri}'>" if uri else ""
-        seeds = str(row["seeds"]) + (f" ({row['diverged']} diverged)" if row["diverged"] else "")
-        cells = "".join(_value_cell(row["values"][c.key], c) for c in columns)
-        lines.append(f"<tr><td>{thumb}</td><td>{esc(row['entry'])}</td><td>{esc(row['objective'])}</td>"
-                     f"<td data-sort='{row['seeds']}'>{esc(seeds)}</td>{cells}</tr>")
+        lines.append(_row(row, columns))
         for quoted in (p for p in table["published"] if p["entry"] == row["entry"]):
             cells = "".join(f"<td>{html.escape(quoted_cell(quoted['values'].get(c.key), c))}</td>" for c in columns)
-            lines.append(f"<tr class='quoted'><td></td><td>{esc(row['entry'])}</td><td colspan='2'>quoted: "
-                         f"{esc(quoted['source'])} (± is {esc(quoted['pm_means'])})</td>{cells}</tr>")
+            lines.append(f"<tr class='quoted'><td></td><td>{esc(row['entry'])}</td><td colspan='3'>quoted: "
+                         f"{esc(quoted['source'])} (± is {esc(quoted['pm_means'])})</td>{cells}<td></td></tr>")
     lines.append("</tbody></table>")
     figure = data_uri(dest / table["figure"]) if table.get("figure") else None
     if figure:
@@ -109,15 +115,17 @@ def _table(table: dict[str, Any], dest: Path) -> str:
     return "\n".join(lines)
 
 
-def _short_protocol(table: dict[str, Any]) -> str:
-    """The protocol's sample counts and split, short enough for a column header."""
-    p = table["protocol"]
-    bits = [f"{p['num_generated']:,} generated" if "num_generated" in p else "",
-            f"vs {p['num_reference']:,} {p.get('reference_split', '')}".rstrip() if "num_reference" in p else "",
-            f"seed {p['sampling_seed']}" if "sampling_seed" in p else ""]
-    return ", ".join(bit for bit in bits if bit)
+def _row(row: dict[str, Any], columns: list[Column]) -> str:
+    esc = html.escape
+    uri = data_uri(Path(row["thumbnail"])) if row["thumbnail"] else None
+    thumb = f"<img class='thumb' alt='samples of {esc(row['entry'])}' src='{uri}'>" if uri else ""
+    cells = "".join(_value_cell(row["values"][c.key], c, row["seeds"] - row["diverged"]) for c in columns)
+    steps = row["steps"][0] if row["steps"] else ""
+    return (f"<tr><td>{thumb}</td><td>{esc(row['entry'])}</td><td>{esc(row['objective'])}</td>"
+            f"<td data-sort='{steps}'>{esc(steps_of(row))}</td><td data-sort='{row['seeds']}'>"
+            f"{esc(row['seeds_text'])}</td>{cells}<td>{esc(row['changed'] or 'none')}</td></tr>")
 
 
-def _value_cell(value: dict[str, Any] | None, column: Column) -> str:
+def _value_cell(value: dict[str, Any] | None, column: Column, seeds: int) -> str:
     sort = "" if value is None else f" data-sort='{value['mean']}'"
-    return f"<td{sort}>{html.escape(cell(over_seeds_of(value), column))}</td>"
+    return f"<td{sort}>{html.escape(cell(over_seeds_of(value), column, seeds))}</td>"

@@ -54,32 +54,43 @@ def over_seeds_of(value: dict[str, Any] | None) -> OverSeeds | None:
                      value["best"])
 
 
+PARTS = ("mean", "sd", "ci95_low", "ci95_high", "best", "seeds", "range_low", "range_high")
+
+
 def csv_text(board: dict[str, Any]) -> str:
-    """One line per row and per quoted published row; each column as mean, sd, 95 % interval and best."""
+    """One line per row and per quoted published row; each column as mean, sd, 95 % interval, best, the seeds it
+    is over and the range its figures can take."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     keys = sorted({c["key"] for t in board["tables"] for c in t["columns"]})
-    writer.writerow(["suite", "budget", "comparable", "dataset", "conditional", "entry", "gan", "objective", "seeds",
-                     "diverged", "quoted_from", *(f"{k}_{part}" for k in keys
-                                                  for part in ("mean", "sd", "ci95_low", "ci95_high", "best"))])
+    writer.writerow(["results", "suite", "budget", "comparable", "dataset", "conditional", "entry", "gan",
+                     "objective", "steps", "seeds", "budget_seeds", "diverged", "changed", "quoted_from",
+                     *(f"{k}_{part}" for k in keys for part in PARTS)])
     for t in board["tables"]:
-        head = [t["suite"], t["budget"], t["comparable"], t["dataset"], t["conditional"]]
+        head = [t["results"], t["suite"], t["budget"], t["comparable"], t["dataset"], t["conditional"]]
         for row in t["rows"]:
-            figures = []
+            figures: list[Any] = []
             for key in keys:
-                v = row["values"].get(key)
-                figures += ["", "", "", "", ""] if v is None else [
-                    v["mean"], v["sd"] if v["sd"] is not None else "", *(v["ci95"] or ["", ""]), v["best"]]
-            writer.writerow([*head, row["entry"], row["gan"], row["objective"], row["seeds"], row["diverged"], "",
+                v, bounds = row["values"].get(key), row["bounds"].get(key, [None, None])
+                figures += ["", "", "", "", "", 0] if v is None else [
+                    v["mean"], _blank(v["sd"]), *(v["ci95"] or ["", ""]), v["best"], v["count"]]
+                figures += [_blank(bounds[0]), _blank(bounds[1])]
+            writer.writerow([*head, row["entry"], row["gan"], row["objective"], " or ".join(map(str, row["steps"])),
+                             row["seeds"], _blank(row["budget_seeds"]), row["diverged"], row["changed"], "",
                              *figures])
         for p in t["published"]:
             figures = []
             for key in keys:
                 v = p["values"].get(key)
-                figures += ["", "", "", "", ""] if v is None else [v["mean"], v["pm"] if v["pm"] is not None else "",
-                                                                    "", "", ""]
-            writer.writerow([*head, p["entry"], "", "", "", "", f"{p['source']} (± is {p['pm_means']})", *figures])
+                figures += ["", "", "", "", "", "", "", ""] if v is None else [v["mean"], _blank(v["pm"]),
+                                                                                *[""] * 6]
+            writer.writerow([*head, p["entry"], "", "", "", "", "", "", "", f"{p['source']} (± is {p['pm_means']})",
+                             *figures])
     return out.getvalue()
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def incomparable(table: dict[str, Any]) -> bool:
@@ -91,7 +102,28 @@ def incomparable(table: dict[str, Any]) -> bool:
 def caption(table: dict[str, Any]) -> str:
     kind = "class-conditional" if table["conditional"] else "unconditional"
     comparable = ", not comparable with published figures" if incomparable(table) else ""
-    return f"{table['suite']} / {table['budget']} / {table['dataset']} ({kind}{comparable})"
+    # the results folder tells apart two tables of one suite, budget and data set (`ganzoo leaderboard A B`)
+    return f"{table['suite']} / {table['budget']} / {table['dataset']} ({kind}{comparable}), results in " \
+           f"{table['results']}"
+
+
+def header_label(table: dict[str, Any], column: Column) -> str:
+    """A column's header: its label and the range its figures can take."""
+    bounds = table.get("column_info", {}).get(column.key, {}).get("bounds_text")
+    return column.label + (f" ({bounds})" if bounds else "")
+
+
+def sources_text(table: dict[str, Any], columns: list[Column]) -> str:
+    """Where each column's figures come from, columns of one source together."""
+    by_source: dict[str, list[str]] = {}
+    for column in columns:
+        source = table.get("column_info", {}).get(column.key, {}).get("source", "n/a")
+        by_source.setdefault(source, []).append(column.label)
+    return "; ".join(f"{', '.join(labels)}: {source}" for source, labels in by_source.items())
+
+
+def steps_of(row: dict[str, Any]) -> str:
+    return " or ".join(f"{steps:,}" for steps in row["steps"])
 
 
 def markdown(board: dict[str, Any]) -> str:
@@ -101,16 +133,17 @@ def markdown(board: dict[str, Any]) -> str:
     for table in board["tables"]:
         columns = table_columns(table)
         lines += [f"## {caption(table)}", "", f"{table['title']}: {table['budget_description']}.",
-                  f"Protocol ({table['metric']}): {protocol_text(table['protocol']) or 'n/a'}.", "",
-                  "| entry | objective | seeds | " + " | ".join(c.label for c in columns) + " |",
-                  "|---|---|---|" + "---|" * len(columns)]
+                  f"Protocol ({table['metric']}): {protocol_text(table['protocol']) or 'n/a'}.",
+                  f"Where each column comes from: {sources_text(table, columns)}.", "",
+                  "| entry | objective | steps | seeds | " + " | ".join(header_label(table, c) for c in columns)
+                  + " | changed on the command line |", "|---|---|---|---|" + "---|" * (len(columns) + 1)]
         for row in table["rows"]:
-            seeds = str(row["seeds"]) + (f" ({row['diverged']} diverged)" if row["diverged"] else "")
-            cells = [cell(over_seeds_of(row["values"][c.key]), c) for c in columns]
-            lines.append(f"| {row['entry']} | {row['objective']} | {seeds} | " + " | ".join(cells) + " |")
+            cells = [cell(over_seeds_of(row["values"][c.key]), c, row["seeds"] - row["diverged"]) for c in columns]
+            lines.append(f"| {row['entry']} | {row['objective']} | {steps_of(row)} | {row['seeds_text']} | "
+                         + " | ".join(cells) + f" | {row['changed'] or 'none'} |")
         for p in table["published"]:
             cells = [f"*{quoted_cell(p['values'].get(c.key), c)}*" if c.key in p["values"] else ""
                      for c in columns]
-            lines.append(f"| *{p['entry']}, quoted: {p['source']}* | | | " + " | ".join(cells) + " |")
+            lines.append(f"| *{p['entry']}, quoted: {p['source']}* | | | | " + " | ".join(cells) + " | |")
         lines += ["", f"![per-seed distributions]({table['figure']})", ""]
     return "\n".join(lines)

@@ -25,7 +25,7 @@ from ganzoo.training.components import build_algorithm, build_augmentation, buil
 from ganzoo.training.config import RunConfig
 from ganzoo.training.data import BatchSampler, content_sha256, load_data
 from ganzoo.training.ema import generator_average, update_ema, weights_name
-from ganzoo.training.loop import train_runs
+from ganzoo.training.loop import train_run
 from ganzoo.training.networks import build_networks, check_pairing, network_info
 from ganzoo.training.optimizers import build_optimizers, scale_learning_rates
 from ganzoo.training.plan import RunPlan
@@ -213,8 +213,7 @@ class Trainer:
             self.prepare(resume=resume, wait=wait)
         try:
             with self._taken_back_on_failure():
-                for _, diverged in train_runs([self], self.train_step):
-                    raise diverged  # weights that are not finite: keep the last checkpoint
+                train_run(self)  # a divergence raises: the last checkpoint stays
                 self._finish()
         finally:
             self._release()

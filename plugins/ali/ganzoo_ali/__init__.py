@@ -38,20 +38,29 @@ Where ganzoo departs from the released code, and why:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo import DataInfo, GanSpec, Options, Reference, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_ali.algorithm import ALI_ALGORITHM, ALI_CITATION, BIGAN_CITATION, encoder_of
 from ganzoo_ali.networks import LatentEncoder, cnn_triple, mlp_triple
 
 __all__ = ["LatentEncoder", "encoder_of"]
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = f"{ALI_CITATION}; {BIGAN_CITATION}"
+DUMOULIN_2017 = Reference(
+    authors=("Dumoulin, Vincent", "Belghazi, Ishmael", "Poole, Ben", "Mastropietro, Olivier", "Lamb, Alex",
+             "Arjovsky, Martin", "Courville, Aaron"),
+    title="Adversarially Learned Inference", venue="International Conference on Learning Representations", year=2017,
+    arxiv="1606.00704")
+DONAHUE_2017 = Reference(
+    authors=("Donahue, Jeff", "Krähenbühl, Philipp", "Darrell, Trevor"), title="Adversarial Feature Learning",
+    venue="International Conference on Learning Representations", year=2017, arxiv="1605.09782")
 SIDE = 32
 
 MLP_DEFAULTS = {
@@ -111,6 +120,7 @@ def register_gans(register):
         default_objective="nonsaturating",
         default_algorithm="ali",
         citation=CITATION,
+        references=(DUMOULIN_2017, DONAHUE_2017),
         description="ALI/BiGAN for points: MLP generator and encoder, maxout joint discriminator D(x, z)",
         options=MLPOptions,
         serves=(DataInfo(shape=(2,)),),
@@ -123,6 +133,7 @@ def register_gans(register):
         default_objective="nonsaturating",
         default_algorithm="ali",
         citation=CITATION,
+        references=(DUMOULIN_2017, DONAHUE_2017),
         description="ALI/BiGAN for 32x32 images: ALI's SVHN encoder, generator and joint discriminator D(x, z)",
         options=CNNOptions,
         serves=(DataInfo(shape=(3, SIDE, SIDE)),),
@@ -133,4 +144,4 @@ def register_gans(register):
 
 @hookimpl
 def register_algorithms(register):
-    register(ALI_ALGORITHM)
+    register(dataclasses.replace(ALI_ALGORITHM, references=(DUMOULIN_2017, DONAHUE_2017)))

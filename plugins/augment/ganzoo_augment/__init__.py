@@ -14,17 +14,25 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from ganzoo import AugmentationSpec, Options, hookimpl
+from ganzoo import AugmentationSpec, Options, Reference, hookimpl
 from ganzoo_augment.ada import ADA
 from ganzoo_augment.diffaugment import DiffAugment
 from ganzoo_augment.pipeline import GROUPS
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 DIFFAUGMENT = ("Zhao, Liu, Lin, Zhu and Han 2020, Differentiable Augmentation for Data-Efficient GAN Training, "
                "NeurIPS (arXiv:2006.10738)")
 ADA_PAPER = ("Karras, Aittala, Hellsten, Laine, Lehtinen and Aila 2020, Training Generative Adversarial Networks "
              "with Limited Data, NeurIPS (arXiv:2006.06676)")
+ZHAO_2020 = Reference(
+    authors=("Zhao, Shengyu", "Liu, Zhijian", "Lin, Ji", "Zhu, Jun-Yan", "Han, Song"),
+    title="Differentiable Augmentation for Data-Efficient GAN Training",
+    venue="Advances in Neural Information Processing Systems 33", year=2020, arxiv="2006.10738")
+KARRAS_2020_ADA = Reference(
+    authors=("Karras, Tero", "Aittala, Miika", "Hellsten, Janne", "Laine, Samuli", "Lehtinen, Jaakko", "Aila, Timo"),
+    title="Training Generative Adversarial Networks with Limited Data",
+    venue="Advances in Neural Information Processing Systems 33", year=2020, arxiv="2006.06676")
 
 
 Transform = Literal["color", "translation", "cutout"]
@@ -74,6 +82,7 @@ def register_augmentations(register):
         name="diffaugment",
         build=lambda options: DiffAugment(tuple(options.policy)),
         citation=DIFFAUGMENT,
+        references=(ZHAO_2020,),
         description="differentiable color, translation and cutout on every image D scores",
         options=DiffAugmentOptions,
     ))
@@ -81,6 +90,7 @@ def register_augmentations(register):
         name="ada",
         build=build_ada,
         citation=ADA_PAPER,
+        references=(KARRAS_2020_ADA,),
         description="adaptive discriminator augmentation: geometric and colour transforms at a probability "
                     "steered by D's overfitting",
         options=ADAOptions,

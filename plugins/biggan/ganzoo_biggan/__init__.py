@@ -73,17 +73,23 @@ from typing import Any
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, SuiteSpec, hookimpl
+from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, Reference, SuiteSpec, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_biggan.layers import Init
 from ganzoo_biggan.networks import ARCHITECTURES, BigGANDiscriminator, BigGANGenerator
 from ganzoo_biggan.ortho import CITATION as ORTHO_CITATION
 from ganzoo_biggan.ortho import OrthogonalHinge, OrthogonalHingeOptions
 
-ganzoo_plugin_api = "2.1"  # register_suites
+ganzoo_plugin_api = "2.2"  # references (register_suites: 2.1)
 
 BIGGAN = ("Brock, Donahue and Simonyan 2019, Large Scale GAN Training for High Fidelity Natural Image Synthesis, "
           "ICLR (arXiv:1809.11096); settings of the authors' release, github.com/ajbrock/BigGAN-PyTorch")
+BROCK_2019 = Reference(
+    authors=("Brock, Andrew", "Donahue, Jeff", "Simonyan, Karen"),
+    title="Large Scale GAN Training for High Fidelity Natural Image Synthesis",
+    venue="International Conference on Learning Representations", year=2019, arxiv="1809.11096")
+LIM_2017 = Reference(kind="misc", authors=("Lim, Jae Hyun", "Ye, Jong Chul"), title="Geometric GAN", year=2017,
+                     arxiv="1705.02894")
 MAX_WIDTH = 4096
 # What the conformance checks build (8.6M and 157M parameters make minutes of CPU checks): ch 8, and biggan-128's
 # self-attention at 32x32 rather than 64x64, whose 4096 x 1024 attention maps would take most of the checks' time
@@ -166,6 +172,7 @@ def register_gans(register):
         build=builder("biggan-32", 32),
         default_objective="biggan-hinge",
         citation=BIGGAN,
+        references=(BROCK_2019,),
         description="BigGAN, CIFAR-10 configuration (launch_cifar_ema.sh): 32x32, any channels; shared class "
                     "embedding, hierarchical z, spectral norm in G and D, projection D; unconditional as class 0",
         options=BigGAN32Options,
@@ -178,6 +185,7 @@ def register_gans(register):
         build=builder("biggan-128", 128),
         default_objective="biggan-hinge",
         citation=BIGGAN,
+        references=(BROCK_2019,),
         description="BigGAN, ImageNet 128x128 configuration (launch_BigGAN_bs256x8.sh): ch 96, attention at 64, "
                     "any channels; shared class embedding, hierarchical z, projection D",
         options=BigGAN128Options,
@@ -193,6 +201,7 @@ def register_objectives(register):
         name="biggan-hinge",
         build=lambda options: OrthogonalHinge(options.beta),
         citation=ORTHO_CITATION,
+        references=(BROCK_2019, LIM_2017),
         description="hinge loss, plus BigGAN's off-diagonal orthogonal penalty on G's weights (beta 1e-4)",
         options=OrthogonalHingeOptions,
     ))

@@ -12,14 +12,22 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo import DataInfo, GanSpec, Options, Reference, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_comparegan.models import Discriminator, Generator
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = ("Lucic, Kurach, Michalski, Gelly and Bousquet 2018, Are GANs Created Equal? A Large-Scale Study, "
             "NeurIPS (arXiv:1711.10337); networks after InfoGAN (Chen et al. 2016)")
+LUCIC_2018 = Reference(
+    authors=("Lucic, Mario", "Kurach, Karol", "Michalski, Marcin", "Gelly, Sylvain", "Bousquet, Olivier"),
+    title="Are GANs Created Equal? A Large-Scale Study", venue="Advances in Neural Information Processing Systems 31",
+    year=2018, arxiv="1711.10337")
+CHEN_2016 = Reference(
+    authors=("Chen, Xi", "Duan, Yan", "Houthooft, Rein", "Schulman, John", "Sutskever, Ilya", "Abbeel, Pieter"),
+    title="InfoGAN: Interpretable Representation Learning by Information Maximizing Generative Adversarial Nets",
+    venue="Advances in Neural Information Processing Systems 29", year=2016, arxiv="1606.03657")
 ADAM = {"kind": "adam", "lr": 5e-5, "betas": [0.0, 0.999]}
 
 
@@ -42,6 +50,7 @@ def register_gans(register):
         build=build_comparegan,
         default_objective="nonsaturating",
         citation=CITATION,
+        references=(LUCIC_2018, CHEN_2016),
         description="compare_gan's InfoGAN-style CNN pair (Lucic et al. 2018): 28x28 grey images, leaky ReLU, "
                     "batch norm in G and optionally in D",
         options=CompareGanOptions,

@@ -59,10 +59,12 @@ Where ganzoo departs from them, and why:
 
 from __future__ import annotations
 
+import dataclasses
+
 from pydantic import Field
 from torch import nn
 
-from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo import DataInfo, GanSpec, Options, Reference, hookimpl
 from ganzoo_cyclegan.algorithm import CITATION, CYCLEGAN_ALGORITHM, LSGAN_OBJECTIVE, CycleGAN, CycleOptions
 from ganzoo_cyclegan.networks import DOWNSAMPLINGS, PatchDiscriminator, ResnetGenerator, patch_map_side
 from ganzoo_cyclegan.pool import ImagePool
@@ -70,11 +72,19 @@ from ganzoo_cyclegan.pool import ImagePool
 __all__ = ["CycleGAN", "CycleOptions", "ImagePool", "PatchDiscriminator", "ResnetGenerator",
            "build_cyclegan"]
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 ADAM = {"kind": "adam", "lr": 2e-4, "betas": [0.5, 0.999]}
 DEFAULTS = {"batch_size": 1, "d_steps": 1, "optimizer_g": ADAM, "optimizer_d": ADAM, "lr_decay": "linear",
             "lr_decay_start": 0.5}
+ZHU_2017 = Reference(
+    authors=("Zhu, Jun-Yan", "Park, Taesung", "Isola, Phillip", "Efros, Alexei A."),
+    title="Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks",
+    venue="Proceedings of the IEEE International Conference on Computer Vision (ICCV)", year=2017, arxiv="1703.10593")
+MAO_2017 = Reference(
+    authors=("Mao, Xudong", "Li, Qing", "Xie, Haoran", "Lau, Raymond Y. K.", "Wang, Zhen", "Smolley, Stephen Paul"),
+    title="Least Squares Generative Adversarial Networks",
+    venue="Proceedings of the IEEE International Conference on Computer Vision (ICCV)", year=2017, arxiv="1611.04076")
 
 
 class CycleGANOptions(Options):
@@ -118,6 +128,7 @@ def register_gans(register):
         default_objective=LSGAN_OBJECTIVE.name,
         default_algorithm=CYCLEGAN_ALGORITHM.name,
         citation=CITATION,
+        references=(ZHU_2017,),
         description="CycleGAN: ResNet translators A->B and B->A, 70x70 PatchGAN per domain, instance norm; "
                     "unpaired (2, C, H, W) data, sides multiples of 4",
         options=CycleGANOptions,
@@ -129,9 +140,9 @@ def register_gans(register):
 
 @hookimpl
 def register_algorithms(register):
-    register(CYCLEGAN_ALGORITHM)
+    register(dataclasses.replace(CYCLEGAN_ALGORITHM, references=(ZHU_2017,)))
 
 
 @hookimpl
 def register_objectives(register):
-    register(LSGAN_OBJECTIVE)
+    register(dataclasses.replace(LSGAN_OBJECTIVE, references=(ZHU_2017, MAO_2017)))

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo import DataInfo, GanSpec, Options, Reference, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_dcgan.models import START_SIDE, DCGANDiscriminator, DCGANGenerator, init_weights
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = ("Radford, Metz and Chintala 2015, Unsupervised Representation Learning with Deep Convolutional "
             "Generative Adversarial Networks, ICLR 2016 (arXiv:1511.06434)")
+RADFORD_2016 = Reference(
+    authors=("Radford, Alec", "Metz, Luke", "Chintala, Soumith"),
+    title="Unsupervised Representation Learning with Deep Convolutional Generative Adversarial Networks",
+    venue="International Conference on Learning Representations", year=2016, arxiv="1511.06434")
 SIDES = tuple(sorted(START_SIDE))
 
 
@@ -38,6 +42,7 @@ def register_gans(register):
         build=build_dcgan,
         default_objective="nonsaturating",
         citation=CITATION,
+        references=(RADFORD_2016,),
         description="transposed-conv G with batch norm and ReLU, strided-conv D with LeakyReLU; 28, 32 or 64 px; "
                     "conditional: conditional batch norm in G, projection D",
         options=DCGANOptions,

@@ -14,13 +14,17 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from ganzoo import Objective, ObjectiveSpec, Options, hookimpl
+from ganzoo import Objective, ObjectiveSpec, Options, Reference, hookimpl
 from ganzoo_fgan.divergences import DIVERGENCES, FDivergence
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = ("Nowozin, Cseke and Tomioka 2016, f-GAN: Training Generative Neural Samplers using "
             "Variational Divergence Minimization, NeurIPS (arXiv:1606.00709)")
+NOWOZIN_2016 = Reference(
+    authors=("Nowozin, Sebastian", "Cseke, Botond", "Tomioka, Ryota"),
+    title="f-GAN: Training Generative Neural Samplers using Variational Divergence Minimization",
+    venue="Advances in Neural Information Processing Systems 29", year=2016, arxiv="1606.00709")
 
 
 class FGanOptions(Options):
@@ -56,6 +60,7 @@ def _spec(divergence: FDivergence) -> ObjectiveSpec:
         name=f"fgan-{divergence.name}",
         build=lambda options: FGanObjective(divergence, options.generator_step),
         citation=CITATION,
+        references=(NOWOZIN_2016,),
         description=f"f-GAN, {divergence.title} divergence",
         options=FGanOptions,
     )

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, hookimpl
+from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, Reference, hookimpl
 from ganzoo_gan.models import MaxoutDiscriminator, MLPGenerator
 from ganzoo_gan.objectives import Minimax, NonSaturating
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = "Goodfellow et al. 2014, Generative Adversarial Nets, NeurIPS (arXiv:1406.2661)"
+GOODFELLOW_2014 = Reference(
+    authors=("Goodfellow, Ian", "Pouget-Abadie, Jean", "Mirza, Mehdi", "Xu, Bing", "Warde-Farley, David",
+             "Ozair, Sherjil", "Courville, Aaron", "Bengio, Yoshua"),
+    title="Generative Adversarial Nets", venue="Advances in Neural Information Processing Systems 27", year=2014,
+    arxiv="1406.2661")
 
 
 class MLPOptions(Options):
@@ -47,6 +52,7 @@ def register_gans(register):
         build=build_mlp_pair,
         default_objective="nonsaturating",
         citation=CITATION,
+        references=(GOODFELLOW_2014,),
         description="MLP generator (ReLU) and maxout discriminator with dropout",
         options=MLPOptions,
         serves=(DataInfo(shape=(2,)), DataInfo(shape=(1, 28, 28))),
@@ -65,11 +71,13 @@ def register_objectives(register):
         name="minimax",
         build=lambda options: Minimax(),
         citation=CITATION,
+        references=(GOODFELLOW_2014,),
         description="the saddle-point game: G minimizes E log(1 - D(G(z)))",
     ))
     register(ObjectiveSpec(
         name="nonsaturating",
         build=lambda options: NonSaturating(),
         citation=CITATION,
+        references=(GOODFELLOW_2014,),
         description="G maximizes E log D(G(z)) instead (the paper's practical variant)",
     ))

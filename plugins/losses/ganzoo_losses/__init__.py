@@ -16,12 +16,22 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ganzoo import Objective, ObjectiveSpec, hookimpl
+from ganzoo import Objective, ObjectiveSpec, Reference, hookimpl
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 HINGE = "Lim and Ye 2017, Geometric GAN (arXiv:1705.02894); Miyato et al. 2018, Spectral Normalization for GANs, ICLR"
 LSGAN = "Mao et al. 2017, Least Squares Generative Adversarial Networks, ICCV (arXiv:1611.04076)"
+LIM_2017 = Reference(kind="misc", authors=("Lim, Jae Hyun", "Ye, Jong Chul"), title="Geometric GAN", year=2017,
+                     arxiv="1705.02894")
+MIYATO_2018 = Reference(
+    authors=("Miyato, Takeru", "Kataoka, Toshiki", "Koyama, Masanori", "Yoshida, Yuichi"),
+    title="Spectral Normalization for Generative Adversarial Networks",
+    venue="International Conference on Learning Representations", year=2018, arxiv="1802.05957")
+MAO_2017 = Reference(
+    authors=("Mao, Xudong", "Li, Qing", "Xie, Haoran", "Lau, Raymond Y. K.", "Wang, Zhen", "Smolley, Stephen Paul"),
+    title="Least Squares Generative Adversarial Networks",
+    venue="Proceedings of the IEEE International Conference on Computer Vision (ICCV)", year=2017, arxiv="1611.04076")
 
 
 class Hinge(Objective):
@@ -46,8 +56,10 @@ class LeastSquares(Objective):
 @hookimpl
 def register_objectives(register):
     register(ObjectiveSpec(name="hinge", build=lambda options: Hinge(), citation=HINGE,
-                           description="hinge loss for D, -E[D(G(z))] for G (as in SNGAN)"))
+                           description="hinge loss for D, -E[D(G(z))] for G (as in SNGAN)",
+                           references=(LIM_2017, MIYATO_2018)))
     register(ObjectiveSpec(name="lsgan", build=lambda options: LeastSquares(0.0, 1.0, 1.0), citation=LSGAN,
-                           description="least squares, codings a=0, b=1, c=1"))
+                           description="least squares, codings a=0, b=1, c=1", references=(MAO_2017,)))
     register(ObjectiveSpec(name="lsgan-pearson", build=lambda options: LeastSquares(-1.0, 1.0, 0.0), citation=LSGAN,
-                           description="least squares, codings a=-1, b=1, c=0 (Pearson chi-squared)"))
+                           description="least squares, codings a=-1, b=1, c=0 (Pearson chi-squared)",
+                           references=(MAO_2017,)))

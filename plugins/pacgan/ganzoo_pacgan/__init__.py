@@ -30,13 +30,17 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo import DataInfo, GanSpec, Options, Reference, hookimpl
 from ganzoo_pacgan.models import Generator, PackedDiscriminator
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = ("Lin, Khetan, Fanti and Oh 2018, PacGAN: The power of two samples in generative adversarial networks, "
             "NeurIPS (arXiv:1712.04086)")
+LIN_2018 = Reference(
+    authors=("Lin, Zinan", "Khetan, Ashish", "Fanti, Giulia", "Oh, Sewoong"),
+    title="PacGAN: The Power of Two Samples in Generative Adversarial Networks",
+    venue="Advances in Neural Information Processing Systems 31", year=2018, arxiv="1712.04086")
 
 # Table 1's setting, in run-config terms (see the module docstring for the batch size)
 ADAM = {"kind": "adam", "lr": 1e-4, "betas": [0.8, 0.999]}
@@ -76,6 +80,7 @@ def register_gans(register):
         build=build_pacgan,
         default_objective="nonsaturating",
         citation=CITATION,
+        references=(LIN_2018,),
         description="MLP generator with batch norm; maxout discriminator scoring packs of m samples (gan_options.pack)",
         options=PacOptions,
         serves=(DataInfo(shape=(2,)),),

@@ -83,18 +83,26 @@ from pathlib import Path
 
 from pydantic import Field, create_model
 
-from ganzoo import AlgorithmSpec, DataInfo, GanSpec, ObjectiveSpec, Options, SuiteSpec, hookimpl
+from ganzoo import AlgorithmSpec, DataInfo, GanSpec, ObjectiveSpec, Options, Reference, SuiteSpec, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_progan.growing import Progressive, ScheduleOptions
 from ganzoo_progan.networks import Discriminator, Generator, level_widths
 from ganzoo_progan.objective import ADAM, DriftOptions, build_objective
 from ganzoo_progan.objective import DEFAULTS as OBJECTIVE_DEFAULTS
 
-ganzoo_plugin_api = "2.1"  # register_suites
+ganzoo_plugin_api = "2.2"  # references (register_suites: 2.1)
 
 PROGAN = ("Karras, Aila, Laine and Lehtinen 2018, Progressive Growing of GANs for Improved Quality, Stability, and "
           "Variation, ICLR (arXiv:1710.10196)")
 WGAN_GP = "Gulrajani et al. 2017, Improved Training of Wasserstein GANs, NeurIPS (arXiv:1704.00028)"
+KARRAS_2018 = Reference(
+    authors=("Karras, Tero", "Aila, Timo", "Laine, Samuli", "Lehtinen, Jaakko"),
+    title="Progressive Growing of GANs for Improved Quality, Stability, and Variation",
+    venue="International Conference on Learning Representations", year=2018, arxiv="1710.10196")
+GULRAJANI_2017 = Reference(
+    authors=("Gulrajani, Ishaan", "Ahmed, Faruk", "Arjovsky, Martin", "Dumoulin, Vincent", "Courville, Aaron"),
+    title="Improved Training of Wasserstein GANs", venue="Advances in Neural Information Processing Systems 30",
+    year=2017, arxiv="1704.00028")
 COMMON_DEFAULTS = {"z_dim": 512, "prior": "normal", "d_steps": 1, "ema": {"enabled": True, "decay": 0.999}}
 OVERRIDES = {"optimizer_g": ADAM, "optimizer_d": ADAM}
 TEST_OPTIONS = {"fmap_base": 64, "fmap_max": 8}  # a few CPU seconds for the conformance checks
@@ -166,6 +174,7 @@ def register_gans(register):
             default_objective="wgan-gp-drift",
             default_algorithm="progressive",
             citation=PROGAN,
+            references=(KARRAS_2018,),
             description=f"progressive growing from 4x4 to {config.side}x{config.side}, {config.source}; "
                         "equalised lr, pixel norm, minibatch stddev",
             options=options_for(config),
@@ -186,6 +195,7 @@ def register_algorithms(register):
         name="progressive",
         build=Progressive,
         citation=f"{PROGAN}, section 2 and Appendix A.1",
+        references=(KARRAS_2018,),
         description="the alternating step with both networks at a level of detail that grows with the images "
                     "shown (release schedule: 600 kimg per resolution, 600 per fade)",
         options=ScheduleOptions,
@@ -198,6 +208,7 @@ def register_objectives(register):
         name="wgan-gp-drift",
         build=build_objective,
         citation=f"{WGAN_GP}; drift term: {PROGAN}, Appendix A.1",
+        references=(GULRAJANI_2017, KARRAS_2018),
         description="WGAN-GP (lambda 10) plus 0.001 E[D(x_real)^2]; n_critic 1, Adam 1e-3 (0, 0.99)",
         options=DriftOptions,
         defaults=OBJECTIVE_DEFAULTS,

@@ -64,13 +64,22 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from ganzoo import Objective, ObjectiveSpec, Options, StepContext, hookimpl
+from ganzoo import Objective, ObjectiveSpec, Options, Reference, StepContext, hookimpl
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = ("Mescheder, Geiger and Nowozin 2018, Which Training Methods for GANs do actually Converge?, ICML "
             "(arXiv:1801.04406), eq. 9; lazy: Karras et al. 2020, Analyzing and Improving the Image Quality of "
             "StyleGAN, CVPR (arXiv:1912.04958), Appendix B")
+MESCHEDER_2018 = Reference(
+    authors=("Mescheder, Lars", "Geiger, Andreas", "Nowozin, Sebastian"),
+    title="Which Training Methods for GANs do actually Converge?",
+    venue="Proceedings of the 35th International Conference on Machine Learning", year=2018, arxiv="1801.04406")
+KARRAS_2020_STYLEGAN2 = Reference(
+    authors=("Karras, Tero", "Laine, Samuli", "Aittala, Miika", "Hellsten, Janne", "Lehtinen, Jaakko", "Aila, Timo"),
+    title="Analyzing and Improving the Image Quality of StyleGAN",
+    venue="Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)", year=2020,
+    arxiv="1912.04958")
 
 
 class R1Options(Options):
@@ -126,6 +135,7 @@ def register_objectives(register):
         name="r1",
         build=lambda options: NonSaturatingR1(options.gamma, options.interval),
         citation=CITATION,
+        references=(MESCHEDER_2018, KARRAS_2020_STYLEGAN2),
         description="non-saturating loss with the R1 penalty on real data (gamma 10), lazy every 16 steps",
         options=R1Options,
     ))

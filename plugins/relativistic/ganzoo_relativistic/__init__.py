@@ -51,12 +51,16 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ganzoo import Objective, ObjectiveSpec, StepContext, hookimpl
+from ganzoo import Objective, ObjectiveSpec, Reference, StepContext, hookimpl
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = ("Jolicoeur-Martineau 2019, The relativistic discriminator: a key element missing from standard GAN, "
             "ICLR (arXiv:1807.00734)")
+JOLICOEUR_MARTINEAU_2019 = Reference(
+    authors=("Jolicoeur-Martineau, Alexia",),
+    title="The Relativistic Discriminator: A Key Element Missing from Standard GAN",
+    venue="International Conference on Learning Representations", year=2019, arxiv="1807.00734")
 LOG_2 = math.log(2.0)
 
 
@@ -117,11 +121,13 @@ def register_objectives(register):
         name="rsgan",
         build=lambda options: RelativisticStandard(),
         citation=CITATION,
+        references=(JOLICOEUR_MARTINEAU_2019,),
         description="relativistic standard GAN: D and G compare each real score with a generated one's",
     ))
     register(ObjectiveSpec(
         name="ragan",
         build=lambda options: RelativisticAverageStandard(),
         citation=CITATION,
+        references=(JOLICOEUR_MARTINEAU_2019,),
         description="relativistic average standard GAN (RaSGAN): each score against the other batch's mean",
     ))

@@ -22,16 +22,23 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, Options, hookimpl
+from ganzoo import DataInfo, GanSpec, Options, Reference, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_sngan.cnn import CNNDiscriminator, CNNGenerator
 from ganzoo_sngan.resnet import ResNetDiscriminator, ResNetGenerator
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 SNGAN = ("Miyato, Kataoka, Koyama and Yoshida 2018, Spectral Normalization for Generative Adversarial Networks, "
          "ICLR (arXiv:1802.05957)")
 PROJECTION = "Miyato and Koyama 2018, cGANs with Projection Discriminator, ICLR (arXiv:1802.05637)"
+MIYATO_2018 = Reference(
+    authors=("Miyato, Takeru", "Kataoka, Toshiki", "Koyama, Masanori", "Yoshida, Yuichi"),
+    title="Spectral Normalization for Generative Adversarial Networks",
+    venue="International Conference on Learning Representations", year=2018, arxiv="1802.05957")
+MIYATO_KOYAMA_2018 = Reference(
+    authors=("Miyato, Takeru", "Koyama, Masanori"), title="cGANs with Projection Discriminator",
+    venue="International Conference on Learning Representations", year=2018, arxiv="1802.05637")
 SIDE = 32
 SERVES = (DataInfo(shape=(3, SIDE, SIDE)), DataInfo(shape=(3, SIDE, SIDE), num_classes=10, conditional=True))
 
@@ -89,6 +96,7 @@ def register_gans(register):
         build=build_cnn,
         default_objective="hinge",
         citation=f"{SNGAN}; conditional: {PROJECTION}",
+        references=(MIYATO_2018, MIYATO_KOYAMA_2018),
         description="standard CNN (Table 3) with spectral norm in D; 32x32; "
                     "conditional: conditional batch norm in G, projection D",
         options=CNNOptions,
@@ -100,6 +108,7 @@ def register_gans(register):
         build=build_resnet,
         default_objective="hinge",
         citation=f"{SNGAN}; conditional: {PROJECTION}",
+        references=(MIYATO_2018, MIYATO_KOYAMA_2018),
         description="ResNet (Table 4) with spectral norm in D, global sum pooling; 32x32; "
                     "conditional: conditional batch norm in G's blocks, projection D",
         options=ResNetOptions,

@@ -62,7 +62,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, SuiteSpec, hookimpl
+from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, Reference, SuiteSpec, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_stylegan2.configs import CIFAR, PAPER256, ReleaseConfig, run_defaults
 from ganzoo_stylegan2.discriminator import Discriminator
@@ -70,12 +70,25 @@ from ganzoo_stylegan2.generator import Generator
 from ganzoo_stylegan2.objective import CITATION as OBJECTIVE_CITATION
 from ganzoo_stylegan2.objective import StyleGAN2Loss, StyleGAN2LossOptions
 
-ganzoo_plugin_api = "2.1"  # register_suites
+ganzoo_plugin_api = "2.2"  # references (register_suites: 2.1)
 
 STYLEGAN2 = ("Karras, Laine, Aittala, Hellsten, Lehtinen and Aila 2020, Analyzing and Improving the Image Quality "
              "of StyleGAN, CVPR (arXiv:1912.04958)")
 ADA = ("Karras, Aittala, Hellsten, Laine, Lehtinen and Aila 2020, Training Generative Adversarial Networks with "
        "Limited Data, NeurIPS (arXiv:2006.06676)")
+KARRAS_2020_STYLEGAN2 = Reference(
+    authors=("Karras, Tero", "Laine, Samuli", "Aittala, Miika", "Hellsten, Janne", "Lehtinen, Jaakko", "Aila, Timo"),
+    title="Analyzing and Improving the Image Quality of StyleGAN",
+    venue="Proceedings of the IEEE/CVF Conference on Computer Vision and Pattern Recognition (CVPR)", year=2020,
+    arxiv="1912.04958")
+KARRAS_2020_ADA = Reference(
+    authors=("Karras, Tero", "Aittala, Miika", "Hellsten, Janne", "Laine, Samuli", "Lehtinen, Jaakko", "Aila, Timo"),
+    title="Training Generative Adversarial Networks with Limited Data",
+    venue="Advances in Neural Information Processing Systems 33", year=2020, arxiv="2006.06676")
+MESCHEDER_2018 = Reference(
+    authors=("Mescheder, Lars", "Geiger, Andreas", "Nowozin, Sebastian"),
+    title="Which Training Methods for GANs do actually Converge?",
+    venue="Proceedings of the 35th International Conference on Machine Learning", year=2018, arxiv="1801.04406")
 SIDES = (64, 128, 256)
 TEST_WIDTHS = {"w_dim": 16, "channel_base": 128, "channel_max": 16}  # a few CPU seconds for the conformance checks
 
@@ -155,6 +168,7 @@ def register_gans(register):
         build=build_32,
         default_objective="stylegan2",
         citation=f"{STYLEGAN2}; configuration: {ADA} (CIFAR-10)",
+        references=(KARRAS_2020_STYLEGAN2, KARRAS_2020_ADA),
         description=description(CIFAR, "'orig' D; 32x32, no path length or style mixing"),
         options=CifarOptions,
         serves=serving(32),
@@ -167,6 +181,7 @@ def register_gans(register):
         build=build_large,
         default_objective="stylegan2",
         citation=f"{STYLEGAN2}; configuration: {ADA} (paper256)",
+        references=(KARRAS_2020_STYLEGAN2, KARRAS_2020_ADA),
         description=description(PAPER256, "residual D; 64x64, 128x128, 256x256"),
         options=StyleGAN2Options,
         serves=serving(64),
@@ -181,6 +196,7 @@ def register_objectives(register):
         name="stylegan2",
         build=StyleGAN2Loss,
         citation=OBJECTIVE_CITATION,
+        references=(KARRAS_2020_STYLEGAN2, MESCHEDER_2018),
         description="non-saturating loss, lazy R1 (every 16 D steps) and lazy path-length penalty (every 4 G steps)",
         options=StyleGAN2LossOptions,
     ))

@@ -50,14 +50,18 @@ from typing import Literal
 
 from pydantic import Field
 
-from ganzoo import AlgorithmSpec, DataInfo, GanSpec, Options, hookimpl
+from ganzoo import AlgorithmSpec, DataInfo, GanSpec, Options, Reference, hookimpl
 from ganzoo_unrolled.algorithm import Unrolled, UnrolledOptions
 from ganzoo_unrolled.mlp import PointDiscriminator, PointGenerator
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = ("Metz, Poole, Pfau and Sohl-Dickstein 2017, Unrolled Generative Adversarial Networks, ICLR "
             "(arXiv:1611.02163)")
+METZ_2017 = Reference(
+    authors=("Metz, Luke", "Poole, Ben", "Pfau, David", "Sohl-Dickstein, Jascha"),
+    title="Unrolled Generative Adversarial Networks", venue="International Conference on Learning Representations",
+    year=2017, arxiv="1611.02163")
 
 
 class PointMLPOptions(Options):
@@ -91,6 +95,7 @@ def register_algorithms(register):
         name="unrolled",
         build=Unrolled,
         citation=CITATION,
+        references=(METZ_2017,),
         description="alternating, with the generator's loss against D unrolled K optimizer steps ahead "
                     "(unroll_steps), through the unrolled updates",
         options=UnrolledOptions,
@@ -105,6 +110,7 @@ def register_gans(register):
         default_objective="minimax",
         default_algorithm="unrolled",
         citation=CITATION + "; networks and settings of poolio/unrolled_gan, Unrolled GAN demo.ipynb",
+        references=(METZ_2017,),
         description="the Unrolled GAN's 2D mixture MLPs (tanh, 2x128 each), trained with unrolled (K = 10)",
         options=PointMLPOptions,
         serves=(DataInfo(shape=(2,)),),

@@ -51,17 +51,21 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo import AlgorithmSpec, DataInfo, GanSpec, ObjectiveSpec, Options, hookimpl
+from ganzoo import AlgorithmSpec, DataInfo, GanSpec, ObjectiveSpec, Options, Reference, hookimpl
 from ganzoo_veegan.algorithm import Veegan, VeeganOptions, reconstruction_error
 from ganzoo_veegan.networks import mlp_triple
 from ganzoo_veegan.objective import LogisticKL
 
 __all__ = ["LogisticKL", "Veegan", "VeeganOptions", "reconstruction_error"]
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 CITATION = ("Srivastava, Valkov, Russell, Gutmann and Sutton 2017, VEEGAN: Reducing Mode Collapse in GANs using "
             "Implicit Variational Learning, NeurIPS (arXiv:1705.07761)")
+SRIVASTAVA_2017 = Reference(
+    authors=("Srivastava, Akash", "Valkov, Lazar", "Russell, Chris", "Gutmann, Michael U.", "Sutton, Charles"),
+    title="VEEGAN: Reducing Mode Collapse in GANs using Implicit Variational Learning",
+    venue="Advances in Neural Information Processing Systems 30", year=2017, arxiv="1705.07761")
 ADAM = {"kind": "adam", "lr": 1e-3, "betas": [0.5, 0.999]}
 MLP_DEFAULTS = {"z_dim": 254, "prior": "normal", "batch_size": 500, "steps": 100_000, "d_steps": 1,
                 "optimizer_g": ADAM, "optimizer_d": ADAM}
@@ -91,6 +95,7 @@ def register_gans(register):
         default_objective="logistic-kl",
         default_algorithm="veegan",
         citation=f"{CITATION}; networks and settings of the released 2D notebook (akashgit/VEEGAN)",
+        references=(SRIVASTAVA_2017,),
         description="VEEGAN for points: ReLU MLP generator and reconstructor (2x128), joint discriminator D(z, x)",
         options=MLPOptions,
         serves=(DataInfo(shape=(2,)),),
@@ -105,6 +110,7 @@ def register_algorithms(register):
         name="veegan",
         build=Veegan,
         citation=CITATION,
+        references=(SRIVASTAVA_2017,),
         description="joint discriminator D(z, x) against G; G and its reconstructor F (the encoder) minimise D's "
                     "score of (z, G(z)) plus ||z - F(G(z))||^2",
         options=VeeganOptions,
@@ -117,5 +123,6 @@ def register_objectives(register):
         name="logistic-kl",
         build=lambda options: LogisticKL(),
         citation=f"{CITATION}, the losses of Ô and O_LR",
+        references=(SRIVASTAVA_2017,),
         description="logistic D; G minimises -E[D(G(z))], the log density ratio: KL(q || p) at D's optimum",
     ))

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, hookimpl
+from ganzoo import DataInfo, GanSpec, ObjectiveSpec, Options, Reference, hookimpl
 from ganzoo.layers import square_side
 from ganzoo_wgan.models import MLPCritic, MLPGenerator
 from ganzoo_wgan.objectives import GradientPenalty, WeightClipping
 from ganzoo_wgan.resnet import ResNetCritic, ResNetGenerator
 
-ganzoo_plugin_api = "2.0"
+ganzoo_plugin_api = "2.2"  # references
 
 WGAN = "Arjovsky, Chintala and Bottou 2017, Wasserstein Generative Adversarial Networks, ICML (arXiv:1701.07875)"
 WGAN_GP = "Gulrajani et al. 2017, Improved Training of Wasserstein GANs, NeurIPS (arXiv:1704.00028)"
+ARJOVSKY_2017 = Reference(
+    authors=("Arjovsky, Martin", "Chintala, Soumith", "Bottou, Léon"),
+    title="Wasserstein Generative Adversarial Networks",
+    venue="Proceedings of the 34th International Conference on Machine Learning", year=2017, arxiv="1701.07875")
+GULRAJANI_2017 = Reference(
+    authors=("Gulrajani, Ishaan", "Ahmed, Faruk", "Arjovsky, Martin", "Dumoulin, Vincent", "Courville, Aaron"),
+    title="Improved Training of Wasserstein GANs", venue="Advances in Neural Information Processing Systems 30",
+    year=2017, arxiv="1704.00028")
 
 # The papers' settings (Algorithm 1 of each).
 CLIPPING_DEFAULTS = {
@@ -70,12 +78,14 @@ def build_resnet_pair(info: DataInfo, z_dim: int, options: ResNetOptions):
 
 @hookimpl
 def register_gans(register):
-    for name, objective, citation in (("wgan", "wgan", WGAN), ("wgan-gp", "wgan-gp", WGAN_GP)):
+    for name, objective, citation, reference in (("wgan", "wgan", WGAN, ARJOVSKY_2017),
+                                                 ("wgan-gp", "wgan-gp", WGAN_GP, GULRAJANI_2017)):
         register(GanSpec(
             name=name,
             build=build_mlp_pair,
             default_objective=objective,
             citation=citation,
+            references=(reference,),
             description="ReLU MLP generator and critic, no batch norm",
             options=MLPOptions,
             serves=(DataInfo(shape=(2,)), DataInfo(shape=(1, 28, 28))),
@@ -86,6 +96,7 @@ def register_gans(register):
         build=build_resnet_pair,
         default_objective="wgan-gp",
         citation=WGAN_GP,
+        references=(GULRAJANI_2017,),
         description="the paper's CIFAR-10 ResNet: G with batch norm, critic without; 32x32",
         options=ResNetOptions,
         serves=(DataInfo(shape=(3, 32, 32)),),
@@ -102,6 +113,7 @@ def register_objectives(register):
         name="wgan",
         build=lambda options: WeightClipping(options.clip),
         citation=WGAN,
+        references=(ARJOVSKY_2017,),
         description="Wasserstein critic with weight clipping (RMSProp 5e-5, clip 0.01, 5 critic steps)",
         options=ClippingOptions,
         defaults=CLIPPING_DEFAULTS,
@@ -110,6 +122,7 @@ def register_objectives(register):
         name="wgan-gp",
         build=lambda options: GradientPenalty(options.weight),
         citation=WGAN_GP,
+        references=(GULRAJANI_2017,),
         description="Wasserstein critic with gradient penalty (lambda 10, Adam 1e-4 (0, 0.9), 5 critic steps)",
         options=PenaltyOptions,
         defaults=PENALTY_DEFAULTS,
