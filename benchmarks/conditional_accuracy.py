@@ -17,10 +17,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ganzoo.api.prior import generate
 from ganzoo.cli.commands import restore_run
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.sampling.generation import class_rows, generate
-from ganzoo.training.config import RunConfig
+from ganzoo.run.config import RunConfig
+from ganzoo.sampling.generation import class_rows
 
 
 def classifier(channels: int, side: int, classes: int) -> nn.Module:

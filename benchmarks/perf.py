@@ -35,8 +35,8 @@ from PIL import Image
 from torch import nn
 
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.training.config import resolve_config
-from ganzoo.training.data import BatchSampler
+from ganzoo.run.config import resolve_config
+from ganzoo.run.data import BatchSampler
 from ganzoo.training.trainer import Trainer
 
 RUNNER_CASES = ["gan:ring8:64", "gan:ring8:256", "dcgan:fashion-mnist:64", "dcgan:fashion-mnist:256",

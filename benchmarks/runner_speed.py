@@ -15,7 +15,7 @@ import time
 import torch
 
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.training.config import resolve_config
+from ganzoo.run.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 

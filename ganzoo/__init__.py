@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ganzoo.api.version import CORE_VERSION
+
 # The public names load on first use: `import ganzoo` (and the `ganzoo` command, until it needs them) does not
 # import torch, so Ctrl-C while the command starts is handled by the command, and `ganzoo --help` is quick.
 _EXPORTS = {
@@ -27,8 +29,8 @@ _EXPORTS = {
                          "LoadedData", "MetricSpec", "ObjectiveSpec", "Reference", "SuiteSpec"),
     "ganzoo.api.state": ("Stateful",),
     "ganzoo.api.version": ("PLUGIN_API",),
-    "ganzoo.training.prior": ("Prior",),
-    "ganzoo.training.stats": ("report",),
+    "ganzoo.api.prior": ("Prior",),
+    "ganzoo.api.stats": ("report",),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from ganzoo.api.metric import EvaluationInput, Metric
     from ganzoo.api.objective import Objective, StepContext
     from ganzoo.api.options import NoOptions, Options
+    from ganzoo.api.prior import Prior
     from ganzoo.api.specs import (
         AlgorithmSpec,
         AugmentationSpec,
@@ -54,9 +57,8 @@ if TYPE_CHECKING:
         SuiteSpec,
     )
     from ganzoo.api.state import Stateful
+    from ganzoo.api.stats import report
     from ganzoo.api.version import PLUGIN_API
-    from ganzoo.training.prior import Prior
-    from ganzoo.training.stats import report
 
 
 def __getattr__(name: str) -> Any:
@@ -71,7 +73,7 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_HOME})
 
 
-__version__ = "0.2.6"
+__version__ = CORE_VERSION
 
 __all__ = [
     "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Alternating", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+EXIT_INTERRUPTED = 130  # the shell's status for a command ended by SIGINT (128 + 2)
 
 class InterruptGuard:
     """Holds a SIGINT that arrives inside a :meth:`deferred` block until the block has completed, then raises

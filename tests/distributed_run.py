@@ -11,7 +11,7 @@ from pathlib import Path
 from safetensors.torch import save_file
 
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.training.config import resolve_config
+from ganzoo.run.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 

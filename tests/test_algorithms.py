@@ -14,13 +14,13 @@ from safetensors.torch import save_file
 from torch import nn
 
 from ganzoo import Algorithm, AlgorithmSpec, GanSpec, hookimpl
+from ganzoo.api.prior import forward
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
+from ganzoo.run import rundir
 from ganzoo.testing import trainer
-from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.prior import forward
 
 
 class Reconstructing(Algorithm):

@@ -12,8 +12,8 @@ from ganzoo.cli.restore import restore_run
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
+from ganzoo.run import rundir
 from ganzoo.testing import trainer
-from ganzoo.training import rundir
 
 
 class Flip(Augmentation):

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from conftest import mini_suite, write_toml
-from ganzoo.training import rundir
+from ganzoo.run import rundir
 
 pytestmark = pytest.mark.slow
 

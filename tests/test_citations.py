@@ -17,13 +17,14 @@ from pydantic import ValidationError
 from conftest import mini_suite, write_toml
 from ganzoo import GanSpec, ObjectiveSpec, Reference, hookimpl
 from ganzoo.api.version import incompatibility
-from ganzoo.bench.cite import ResultEntry, cite, find_entry, tex
 from ganzoo.bench.run import BenchRequest, run_bench
+from ganzoo.bench.table import ResultEntry, find_entry
 from ganzoo.cli import main
+from ganzoo.leaderboard.cite import cite, tex
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
-from ganzoo.training import rundir
-from ganzoo.training.config import read_toml
+from ganzoo.run import rundir
+from ganzoo.run.config import read_toml
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_PARTY = {"ganzoo-core"} | {f"ganzoo-{p.name}" for p in (ROOT / "plugins").iterdir()
@@ -51,9 +52,8 @@ def results(tmp_path_factory) -> Path:
     suite["columns"].append({"key": "high_quality_pct", "label": "high-quality %", "better": "higher",
                              "format": ".1f"})
     write_toml(folder / "suite.toml", suite)
-    assert run_bench(Zoo(), BenchRequest(suite=str(folder / "suite.toml"), out=folder / "out", device="cpu",
-                                         steps=12, progress=False)) == 0
-    return folder / "out"
+    return run_bench(Zoo(), BenchRequest(suite=str(folder / "suite.toml"), out=folder / "out", device="cpu",
+                                         steps=12, progress=False))
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ import torch
 
 from conftest import toy_run
 from ganzoo import DataInfo
+from ganzoo.api.prior import generate
 from ganzoo.cli import main
 from ganzoo.errors import ConfigError
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.sampling.generation import generate
-from ganzoo.training.config import resolve_config
+from ganzoo.run.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 # Three labelled clusters; a generator that ignores its labels cannot put class k's samples at centre k.

@@ -10,8 +10,8 @@ from ganzoo import AlgorithmSpec, GanSpec, ObjectiveSpec, Options, hookimpl
 from ganzoo.errors import ConfigError, UnknownNameError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
-from ganzoo.training.config import load_config, parse_overrides, resolve_config
-from ganzoo.training.plan import RunPlan
+from ganzoo.run.config import load_config, parse_overrides, resolve_config
+from ganzoo.run.plan import RunPlan
 from ganzoo_gan.objectives import Minimax
 
 
@@ -167,7 +167,7 @@ def test_overrides_parse_as_toml_values_else_strings():
 
 @pytest.mark.parametrize("kind", ["adam", "rmsprop"])
 def test_an_optimizers_epsilon_reaches_torch(kind):
-    from ganzoo.training.config import OptimizerConfig
+    from ganzoo.run.config import OptimizerConfig
     from ganzoo.training.optimizers import build_optimizer
 
     weight = torch.nn.Parameter(torch.zeros(3))

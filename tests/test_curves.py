@@ -20,8 +20,8 @@ from ganzoo.curves.panels import stat_group
 from ganzoo.errors import CurvesWarning, DamagedRecordWarning, GanzooError, RunDirError
 from ganzoo.registry.discovery import Zoo, get_zoo
 from ganzoo.registry.registry import Source
+from ganzoo.run import rundir
 from ganzoo.testing import train, trainer
-from ganzoo.training import rundir
 
 # 20 steps of an f-GAN objective on ring8: logged every 5 steps, measured every 10, pictured at the end
 FGAN = {"gan": "gan", "objective": "fgan-kl", "steps": 20, "log_every": 5, "eval_every": 10,

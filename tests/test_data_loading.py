@@ -13,8 +13,8 @@ from test_image_runs import folder_run, make_trainer
 
 import ganzoo
 from ganzoo.errors import ConfigError, GanzooError
-from ganzoo.training import rundir
-from ganzoo.training.data import BatchSampler
+from ganzoo.run import rundir
+from ganzoo.run.data import BatchSampler
 from ganzoo.training.speed import resolve_workers
 
 

@@ -21,7 +21,7 @@ from ganzoo.datasets.cifar import CIFAR100_CLASSES
 from ganzoo.datasets.safepickle import load_array_pickle
 from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.training.config import resolve_config
+from ganzoo.run.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 

@@ -95,7 +95,7 @@ def test_replayed_images_are_what_the_generator_gave():
     """FID on the CPU from images drawn on the GPU: torch-fidelity's loop, given the replay in place of the
     generator, receives the very images the generator gave it (to the byte)."""
     samples = load("samples")
-    from ganzoo.training.prior import Prior
+    from ganzoo.api.prior import Prior
 
     torch.manual_seed(0)
     generator = nn.Sequential(nn.Linear(8, 1 * 6 * 6), nn.BatchNorm1d(36), nn.Tanh(), nn.Unflatten(1, (1, 6, 6)))

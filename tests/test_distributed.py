@@ -13,9 +13,9 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
 
+from ganzoo.run import rundir
+from ganzoo.run.distributed import World
 from ganzoo.testing import quick_config, train
-from ganzoo.training import rundir
-from ganzoo.training.distributed import World
 
 HERE = Path(__file__).parent
 

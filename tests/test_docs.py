@@ -9,9 +9,9 @@ import pytest
 
 from conftest import toy_run
 from ganzoo.registry.discovery import Zoo
-from ganzoo.training import rundir
+from ganzoo.run import rundir
+from ganzoo.run.config import resolve_config
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,10 +11,10 @@ from conftest import toy_run
 from ganzoo.cli import main
 from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import get_zoo
+from ganzoo.run import rundir
+from ganzoo.run.config import EmaConfig, resolve_config
 from ganzoo.sampling.interpolation import latent_paths, linear_path, slerp_path
-from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.config import EmaConfig, resolve_config
 from ganzoo.training.trainer import Trainer
 
 

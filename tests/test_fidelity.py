@@ -13,12 +13,12 @@ from safetensors.torch import load_file, save_file
 from test_image_runs import folder_run, make_trainer
 from torch import nn
 
+from ganzoo.api.prior import Prior
 from ganzoo.cli import main
 from ganzoo.metrics.fidelity import ReferenceImages, content_hash, fidelity_metrics, to_uint8
 from ganzoo.metrics.inception import OFFLINE_SHA256, WEIGHTS_ENV, InceptionWeights, register_extractor
-from ganzoo.training import rundir
+from ganzoo.run import rundir
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.prior import Prior
 from ganzoo.utils import CACHE_ENV
 
 pytestmark = pytest.mark.slow

@@ -37,10 +37,10 @@ from fuzzing import (
 )
 from ganzoo.errors import CheckpointError, DamagedRecordWarning, GanzooError
 from ganzoo.registry.discovery import get_zoo
+from ganzoo.run import rundir
+from ganzoo.run.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config
 from ganzoo.testing import trainer
-from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.config import RunConfig, deep_merge, parse_overrides, read_toml, resolve_config
 
 # -- 1. configs ---------------------------------------------------------------
 

@@ -42,9 +42,9 @@ from ganzoo.cli import main
 from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import PluginLoadWarning, Zoo, get_zoo
 from ganzoo.registry.registry import Source
+from ganzoo.run import rundir
+from ganzoo.run.config import resolve_config
 from ganzoo.testing import train
-from ganzoo.training import rundir
-from ganzoo.training.config import resolve_config
 
 # -- 5. what plugin code returns, and what plugins register -------------------------------
 

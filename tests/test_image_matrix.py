@@ -15,8 +15,8 @@ from test_mnistdata import make_fashion
 from ganzoo.cli import main
 from ganzoo.errors import ConfigError
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.training import rundir
-from ganzoo.training.config import resolve_config
+from ganzoo.run import rundir
+from ganzoo.run.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 IMAGE_GANS = ["dcgan", "sngan-cnn", "sngan-resnet", "wgan-gp-resnet", "gan", "wgan-gp"]

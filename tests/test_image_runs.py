@@ -18,8 +18,8 @@ import ganzoo
 from ganzoo.cli import main
 from ganzoo.errors import GanzooError, RunDirError
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.training import rundir
-from ganzoo.training.config import resolve_config
+from ganzoo.run import rundir
+from ganzoo.run.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 
@@ -130,9 +130,9 @@ def test_sixteen_bit_grey_images_are_scaled_not_clipped(tmp_path):
 
 
 def test_image_metrics_refuse_too_few_samples_before_any_work(tmp_path):
+    from ganzoo.api.prior import Prior
     from ganzoo.metrics.fidelity import fidelity_metrics
     from ganzoo.metrics.inception import InceptionWeights
-    from ganzoo.training.prior import Prior
 
     weights = InceptionWeights("unused", tmp_path / "unused.safetensors", "unused", "0" * 64, has_logits=False)
     with pytest.raises(GanzooError, match="at least 4 generated and reference images .* got 8 and 3"):

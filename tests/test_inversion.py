@@ -11,14 +11,14 @@ from torch import nn
 
 import ganzoo
 from conftest import TINY
+from ganzoo.api.prior import Prior, generate
 from ganzoo.cli import main
 from ganzoo.cli.restore import restore_run
+from ganzoo.metrics.features import InceptionFeatures
 from ganzoo.metrics.inception import EXTRACTOR_NAME, SafetensorsInceptionV3
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.sampling.generation import generate
-from ganzoo.sampling.inversion import InceptionFeatures, invert_by_optimisation, invert_with_encoder
+from ganzoo.sampling.inversion import invert_by_optimisation, invert_with_encoder
 from ganzoo.testing import labelled_images, train
-from ganzoo.training.prior import Prior
 
 Z = 8
 

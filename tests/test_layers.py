@@ -1,114 +1,130 @@
-"""The shared image-GAN layers against their defining equations."""
+"""The core's layers: every import inside ganzoo/ runs down the order docs/architecture.md draws, and no module
+imports itself back through others. Deferred imports (inside functions) and type-checking ones count too."""
 
 from __future__ import annotations
 
-import pytest
-import torch
+import ast
+from pathlib import Path
 
-from ganzoo.layers import ConditionalBatchNorm2d, ProjectionHead, UnconditionalBatchNorm2d, batch_norm_2d
+import ganzoo
 
+ROOT = Path(ganzoo.__file__).parent
 
-def hand_batch_norm(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """(x - mean) / sqrt(var + eps) per channel, over batch and space, with the biased variance."""
-    mean = x.mean(dim=(0, 2, 3), keepdim=True)
-    var = x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
-    return (x - mean) / torch.sqrt(var + eps)
-
-
-def test_conditional_batch_norm_applies_the_affine_map_of_each_sample_class():
-    torch.manual_seed(0)
-    layer = ConditionalBatchNorm2d(num_features=3, num_classes=4)
-    gains = torch.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0], [2.0, 2.0, 2.0], [0.0, 1.0, -3.0]])
-    biases = torch.tensor([[0.0, 1.0, -1.0], [3.0, 0.5, 0.0], [-2.0, 0.0, 2.0], [1.0, 1.0, 1.0]])
-    with torch.no_grad():
-        layer.gain.weight.copy_(gains)
-        layer.bias.weight.copy_(biases)
-    x = torch.randn(6, 3, 5, 5) * 3 + 1
-    labels = torch.tensor([0, 1, 2, 3, 1, 0])
-    normalised = hand_batch_norm(x)
-    expected = gains[labels][:, :, None, None] * normalised + biases[labels][:, :, None, None]
-    assert torch.allclose(layer(x, labels), expected, atol=1e-5)
-
-    # the same input under two labellings: the batch statistics are shared, so the outputs
-    # differ by exactly (gamma_a - gamma_b) * normalised + (beta_a - beta_b)
-    all_a, all_b = torch.full((6,), 1), torch.full((6,), 3)
-    difference = layer(x, all_a) - layer(x, all_b)
-    by_hand = (gains[1] - gains[3])[None, :, None, None] * normalised + (biases[1] - biases[3])[None, :, None, None]
-    assert torch.allclose(difference, by_hand, atol=1e-5)
+# Bottom first: a subpackage (or top-level module) imports only from itself and from those before it.
+LAYERS = (
+    "errors", "utils", "interrupts",   # the base: no ganzoo imports
+    "api",          # every public type: specs, hooks, options, the prior, statistics, what metrics are handed
+    "layers",       # building blocks for plugins' networks
+    "algorithms",   # the built-in training algorithm (public: ganzoo.Alternating)
+    "registry",     # discovery of plugins and the named registries
+    "run",          # a run's config, plan, folder, data and processes
+    "datasets",     # the built-in data sets
+    "sampling",     # drawing from a generator: pictures, codes, interpolation, inversion
+    "metrics",      # measuring a generator
+    "curves",       # reading and drawing a run's logs
+    "training",     # the trainer, its step, checkpoints and speed
+    "bench",        # suites: planning, launching, collecting, tables, reproduce
+    "leaderboard",  # results folders as pages, tables and citations
+    "builtin",      # the core's own contributions, loaded by name like every plugin
+    "testing",      # the plugin authors' kit
+    "cli",          # the command line
+    "__main__",
+)
+FACADE = "__init__"  # ganzoo itself re-exports the public names; nothing inside imports it
 
 
-def test_a_fresh_conditional_batch_norm_is_plain_batch_norm_for_every_class():
-    layer = ConditionalBatchNorm2d(num_features=4, num_classes=10)
-    assert torch.equal(layer.gain.weight, torch.ones(10, 4)) and torch.equal(layer.bias.weight, torch.zeros(10, 4))
-    x = torch.randn(8, 4, 3, 3)
-    for label in range(10):
-        assert torch.allclose(layer(x, torch.full((8,), label)), hand_batch_norm(x), atol=1e-5)
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def test_conditional_batch_norm_uses_running_statistics_in_eval_mode():
-    torch.manual_seed(1)
-    layer = ConditionalBatchNorm2d(num_features=2, num_classes=3, momentum=None)  # cumulative average
-    batches = [torch.randn(16, 2, 4, 4) * 2 + 5 for _ in range(3)]
-    for batch in batches:
-        layer(batch, torch.zeros(16, dtype=torch.long))
-    with torch.no_grad():
-        layer.gain.weight[2] = torch.tensor([2.0, -1.0])
-        layer.bias.weight[2] = torch.tensor([0.5, 0.25])
-    layer.eval()
-    # each batch's mean and unbiased variance, averaged over the batches (momentum=None)
-    means = torch.stack([b.mean(dim=(0, 2, 3)) for b in batches]).mean(0)
-    variances = torch.stack([b.var(dim=(0, 2, 3), unbiased=True) for b in batches]).mean(0)
-    x = torch.randn(4, 2, 4, 4)
-    normalised = (x - means[None, :, None, None]) / torch.sqrt(variances[None, :, None, None] + 1e-5)
-    gain, bias = torch.tensor([2.0, -1.0])[None, :, None, None], torch.tensor([0.5, 0.25])[None, :, None, None]
-    expected = gain * normalised + bias
-    assert torch.allclose(layer(x, torch.full((4,), 2)), expected, atol=1e-5)
+def is_module(name: str) -> bool:
+    path = ROOT.parent.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
-def test_batch_norm_2d_picks_the_conditional_layer_only_with_classes():
-    assert isinstance(batch_norm_2d(5, 3), ConditionalBatchNorm2d)
-    plain = batch_norm_2d(5)
-    assert isinstance(plain, UnconditionalBatchNorm2d)
-    x = torch.randn(4, 5, 2, 2)
-    assert torch.allclose(plain(x, None), torch.nn.functional.batch_norm(x, None, None, training=True), atol=1e-6)
-    with pytest.raises(TypeError, match="class-conditional"):
-        ConditionalBatchNorm2d(5, 3)(x)
+def type_checking_nodes(tree: ast.Module) -> set[ast.AST]:
+    """The statements under ``if TYPE_CHECKING:``, which name types for annotations and never run."""
+    blocks = [node for node in ast.walk(tree) if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+              and node.test.id == "TYPE_CHECKING"]
+    return {inner for block in blocks for statement in block.body for inner in ast.walk(statement)}
 
 
-def test_projection_head_is_psi_of_phi_plus_the_class_embedding_dot_phi():
-    torch.manual_seed(2)
-    head = ProjectionHead(features=6, num_classes=5)
-    phi, labels = torch.randn(7, 6), torch.tensor([0, 4, 2, 2, 1, 3, 0])
-    w, b, V = head.linear.weight.detach(), head.linear.bias.detach(), head.embed.weight.detach()
-    by_hand = torch.stack([phi[i] @ w[0] + b[0] + V[labels[i]] @ phi[i] for i in range(7)])
-    scores = head(phi, labels)
-    assert scores.shape == (7,)
-    assert torch.allclose(scores, by_hand, atol=1e-5)
-    # changing only the label moves the score by <embed(y') - embed(y), phi>
-    other = (labels + 1) % 5
-    assert torch.allclose(head(phi, other) - scores, ((V[other] - V[labels]) * phi).sum(1), atol=1e-5)
+def imported(path: Path, *, running: bool = False) -> set[str]:
+    """Every ganzoo module ``path`` imports, wherever the import statement is (``running``: only those that run,
+    not the type-checking ones)."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    names: set[str] = set()
+    tree = ast.parse(path.read_text(), str(path))
+    skipped = type_checking_nodes(tree) if running else set()
+    for node in ast.walk(tree):
+        if node in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + [base]).strip(".")
+            # "from ganzoo.run import rundir" imports the module ganzoo.run.rundir
+            names.update(f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}") else base for alias in node.names)
+    return {name for name in names if name == "ganzoo" or name.startswith("ganzoo.")}
 
 
-def test_an_unconditional_projection_head_is_a_linear_map_and_refuses_labels():
-    head = ProjectionHead(features=3, bias=False)
-    phi = torch.randn(4, 3)
-    assert head.linear.bias is None and head.embed is None
-    assert torch.allclose(head(phi), phi @ head.linear.weight.detach()[0])
-    with pytest.raises(TypeError, match="unconditional"):
-        head(phi, torch.zeros(4, dtype=torch.long))
-    with pytest.raises(TypeError, match="class-conditional"):
-        ProjectionHead(3, num_classes=2)(phi)
+def layer_of(module: str) -> str:
+    return FACADE if module == "ganzoo" else module.split(".")[1]
 
 
-def test_spectrally_normalised_projection_head_uses_unit_norm_psi_and_embedding():
-    torch.manual_seed(3)
-    head = ProjectionHead(features=8, num_classes=4, spectral_norm=True)
-    for _ in range(100):  # each access in training mode runs one power iteration
-        _ = head.linear.weight, head.embed.weight
-    head.eval()
-    w, V = head.linear.weight.detach(), head.embed.weight.detach()
-    assert torch.linalg.matrix_norm(w, ord=2).item() == pytest.approx(1.0, abs=1e-3)
-    assert torch.linalg.matrix_norm(V, ord=2).item() == pytest.approx(1.0, abs=1e-3)
-    phi, labels = torch.randn(5, 8), torch.tensor([3, 2, 1, 0, 3])
-    by_hand = phi @ w[0] + head.linear.bias.detach() + (V[labels] * phi).sum(1)
-    assert torch.allclose(head(phi, labels), by_hand, atol=1e-5)
+def import_graph(*, running: bool = False) -> dict[str, set[str]]:
+    return {module_name(path): imported(path, running=running) for path in sorted(ROOT.rglob("*.py"))}
+
+
+def test_every_module_belongs_to_a_declared_layer():
+    undeclared = {layer_of(module) for module in import_graph()} - set(LAYERS) - {FACADE}
+    assert not undeclared, f"add {sorted(undeclared)} to LAYERS here and to docs/architecture.md's picture"
+
+
+def test_imports_run_down_the_layers():
+    rank = {name: number for number, name in enumerate(LAYERS)}
+    upward = []
+    for module, targets in import_graph().items():
+        if layer_of(module) == FACADE:
+            continue
+        for target in targets:
+            if layer_of(target) == FACADE:
+                upward.append(f"{module} imports the facade 'ganzoo' (import from the module that defines it)")
+            elif rank[layer_of(target)] > rank[layer_of(module)]:
+                upward.append(f"{module} -> {target}")
+    assert not upward, "imports running up a layer:\n" + "\n".join(sorted(upward))
+
+
+def test_no_module_imports_itself_back():
+    # type-checking imports may point both ways within a layer (a spec names its Algorithm, the Algorithm its
+    # DataInfo); they never run, so they cannot leave a module half imported
+    graph = import_graph(running=True)
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the path being walked, 2 done
+
+    def walk(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(graph.get(module, ())):
+            if target not in graph or layer_of(target) == FACADE:
+                continue
+            if state.get(target) == 1:
+                cycles.append(path[path.index(target):] + [target])
+            elif target not in state:
+                walk(target, path + [target])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in cycles)
+
+
+def test_the_walker_sees_deferred_submodule_and_type_checking_imports():
+    assert "ganzoo.registry.discovery" in imported(ROOT / "run" / "plan.py")
+    assert "ganzoo.run.rundir" in imported(ROOT / "training" / "trainer.py")  # from ganzoo.run import rundir
+    assert "ganzoo.leaderboard.write" in imported(ROOT / "cli" / "commands.py")  # inside a function
+    loop = ROOT / "training" / "loop.py"  # names the Trainer for its annotations only
+    assert "ganzoo.training.trainer" in imported(loop) - imported(loop, running=True)

@@ -26,10 +26,17 @@ from ganzoo.errors import GanzooError
 from ganzoo.leaderboard.page import HEADER_COLOUR
 from ganzoo.leaderboard.write import write_leaderboard
 from ganzoo.registry.discovery import Zoo
-from ganzoo.training import rundir
+from ganzoo.run import rundir
 
 QUOTED = {"entry": "gan", "dataset": "ring8", "source": "Somebody et al. 2099, Table 9",
           "pm_means": "standard deviation over 5 runs", "values": {"modes": {"mean": 7.5, "pm": 0.5}}}
+
+
+def bench(request: BenchRequest) -> Path:
+    """What 'ganzoo bench' does: the suite's runs and records, then the folder's leaderboard."""
+    out = run_bench(Zoo(), request)
+    write_leaderboard([out], out / "leaderboard")
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +45,7 @@ def results(tmp_path_factory) -> Path:
     suite = mini_suite(published=[QUOTED], bibtex="@article{somebody2099, year = {2099}}")
     suite["budgets"]["paper"] = {"steps": 400, "seeds": 5, "comparable": True, "description": "the paper's"}
     write_toml(folder / "mini.toml", suite)
-    run_bench(Zoo(), BenchRequest(suite=str(folder / "mini.toml"), out=folder / "out", device="cpu", progress=False))
+    bench(BenchRequest(suite=str(folder / "mini.toml"), out=folder / "out", device="cpu", progress=False))
     return folder / "out"
 
 
@@ -313,7 +320,7 @@ def test_fewer_seeds_than_the_budget_stay_comparable_and_the_tables_say_of_how_m
     path = two_budget_suite(tmp_path)
     fewer = BenchRequest(suite=path, budget="paper", seeds=1, out=tmp_path / "fewer", device="cpu", progress=False,
                          overrides=("log_every=2",))  # where a run logs changes no protocol
-    assert run_bench(Zoo(), fewer) == 0
+    bench(fewer)
     printed = capsys.readouterr().out
     (record,) = rundir.read_jsonl(tmp_path / "fewer" / "results.jsonl")
     assert record["comparable"] is True
@@ -325,8 +332,8 @@ def test_fewer_seeds_than_the_budget_stay_comparable_and_the_tables_say_of_how_m
     assert (line["steps"], line["seeds"], line["budget_seeds"], line["changed"], line["comparable"]) == (
         "10", "1", "3", "--seeds 1, --set log_every=2", "True")
     # other steps change the protocol: not comparable, and said so
-    assert run_bench(Zoo(), BenchRequest(suite=path, budget="paper", seeds=1, steps=4, out=tmp_path / "steps",
-                                         device="cpu", progress=False)) == 0
+    bench(BenchRequest(suite=path, budget="paper", seeds=1, steps=4, out=tmp_path / "steps",
+           device="cpu", progress=False))
     (record,) = rundir.read_jsonl(tmp_path / "steps" / "results.jsonl")
     assert record["comparable"] is False and record["overrides"] == {"steps": 4, "seeds": 1, "set": {}}
     (table,) = json.loads((tmp_path / "steps" / "leaderboard" / "leaderboard.json").read_text())["tables"]
@@ -337,7 +344,7 @@ def test_a_filtered_rerun_adds_to_the_folders_results(tmp_path, capsys):
     path = two_budget_suite(tmp_path, entries=[{"gan": "wgan"}, {"gan": "gan"}])
     out = tmp_path / "out"
     for entries in ("gan", "wgan", "gan"):  # the last one recollects gan's runs, which replace their records
-        assert run_bench(Zoo(), BenchRequest(suite=path, out=out, device="cpu", progress=False, entries=entries)) == 0
+        bench(BenchRequest(suite=path, out=out, device="cpu", progress=False, entries=entries))
     printed = capsys.readouterr().out
     assert "4 runs of 10 steps (2 of them from earlier commands on this folder)" in printed
     records = rundir.read_jsonl(out / "results.jsonl")
@@ -346,7 +353,7 @@ def test_a_filtered_rerun_adds_to_the_folders_results(tmp_path, capsys):
     assert [row["entry"] for row in table["rows"]] == ["wgan", "gan"]
     # a run folder moved away takes its record with it
     shutil.move(str(out / "wgan-wgan-ring8-seed1"), str(tmp_path / "moved"))
-    assert run_bench(Zoo(), BenchRequest(suite=path, out=out, device="cpu", progress=False, entries="gan")) == 0
+    bench(BenchRequest(suite=path, out=out, device="cpu", progress=False, entries="gan"))
     assert [(r["entry"], r["seed"]) for r in rundir.read_jsonl(out / "results.jsonl")] == [
         ("wgan", 0), ("gan", 0), ("gan", 1)]
 
@@ -362,7 +369,7 @@ def test_a_folder_of_another_suite_is_refused_in_one_line(results, tmp_path, cha
     suite["budgets"]["paper"] = {"steps": 400, "seeds": 5, "comparable": True, "description": "the paper's"}
     write_toml(tmp_path / "mini.toml", suite)
     with pytest.raises(GanzooError, match=message) as refused:
-        run_bench(Zoo(), BenchRequest(suite=str(tmp_path / "mini.toml"), out=results, device="cpu", progress=False))
+        bench(BenchRequest(suite=str(tmp_path / "mini.toml"), out=results, device="cpu", progress=False))
     assert "\n" not in str(refused.value)
 
 
@@ -374,7 +381,6 @@ def test_a_suite_version_that_changes_only_how_figures_are_shown_keeps_the_folde
     suite["columns"][0]["range"] = [0, 8]
     suite["budgets"]["paper"] = {"steps": 400, "seeds": 5, "comparable": True, "description": "the paper's"}
     write_toml(tmp_path / "mini.toml", suite)
-    assert run_bench(Zoo(), BenchRequest(suite=str(tmp_path / "mini.toml"), out=folder, device="cpu",
-                                         progress=False)) == 0
+    bench(BenchRequest(suite=str(tmp_path / "mini.toml"), out=folder, device="cpu", progress=False))
     assert len(rundir.read_jsonl(folder / "results.jsonl")) == 2
     assert json.loads((folder / "suite.json").read_text())["title"] == "Renamed"

@@ -14,7 +14,7 @@ from ganzoo.datasets.idx import read_idx
 from ganzoo.datasets.mnist import DEBIAN_FASHION
 from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.training.config import resolve_config
+from ganzoo.run.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 

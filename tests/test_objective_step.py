@@ -14,8 +14,8 @@ from ganzoo import GanSpec, Objective, ObjectiveSpec, ScoreLayout, hookimpl, rep
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Source
+from ganzoo.run import rundir
 from ganzoo.testing import trainer
-from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
 
 INTERVAL = 4

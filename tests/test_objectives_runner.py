@@ -9,8 +9,8 @@ import torch
 
 from conftest import toy_run
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.training import rundir
-from ganzoo.training.config import resolve_config
+from ganzoo.run import rundir
+from ganzoo.run.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 EXPECTED = {"minimax", "nonsaturating", "wgan", "wgan-gp", "hinge", "lsgan", "lsgan-pearson"} | {

@@ -18,8 +18,8 @@ import pytest
 import torch
 
 from ganzoo.errors import CheckpointError, DamagedRecordWarning, GanzooError, RunDirError
+from ganzoo.run import rundir
 from ganzoo.testing import trainer as make_trainer
-from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
 from ganzoo.training.trainer import Trainer
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import mini_suite, write_toml
-from ganzoo.training import rundir
+from ganzoo.run import rundir
 
 pytestmark = pytest.mark.slow
 RUN = "gan-nonsaturating-ring8-seed0"

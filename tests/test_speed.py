@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from ganzoo.errors import ConfigError, SpeedWarning
+from ganzoo.run import rundir
 from ganzoo.testing import train, trainer
-from ganzoo.training import rundir
 from ganzoo.training.checkpoint import load_checkpoint
 from ganzoo.training.speed import resolve_precision
 from ganzoo_r1 import r1_penalty
@@ -201,7 +201,7 @@ def test_on_a_gpu_the_step_loop_never_synchronises(tmp_path):
 
 
 def test_channels_last_lays_out_convolutional_networks_and_image_batches_only(tmp_path):
-    from ganzoo.training.config import SpeedConfig
+    from ganzoo.run.config import SpeedConfig
     from ganzoo.training.speed import Speed
     speed = Speed(SpeedConfig(), torch.device("cpu"))
     assert not speed.channels_last  # a CUDA-only setting

@@ -172,7 +172,7 @@ def test_a_finished_run_of_other_settings_is_refused_not_reported(tmp_path, caps
     suite = mini_suite(budgets={"quick": {"steps": 4, "seeds": 1, "comparable": False, "description": "4 steps"}})
     write_toml(tmp_path / "mini.toml", suite)
     request = BenchRequest(suite=str(tmp_path / "mini.toml"), out=tmp_path / "out", device="cpu", progress=False)
-    assert run_bench(get_zoo(), request) == 0
+    assert run_bench(get_zoo(), request) == tmp_path / "out"
     suite["run"]["batch_size"] = 32  # the suite file changed since its runs finished
     write_toml(tmp_path / "mini.toml", suite)
     with pytest.raises(GanzooError, match=r"holds results of another version of suite 'mini' \(it differs in run\)"):

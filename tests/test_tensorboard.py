@@ -11,9 +11,9 @@ from PIL import Image
 
 from ganzoo.cli import main
 from ganzoo.errors import ConfigError
+from ganzoo.run import rundir
+from ganzoo.run.config import RunConfig
 from ganzoo.testing import train, trainer
-from ganzoo.training import rundir
-from ganzoo.training.config import RunConfig
 from ganzoo.training.views import MISSING
 
 TENSORBOARD = {"logging": {"tensorboard": True}}

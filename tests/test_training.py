@@ -14,9 +14,9 @@ from safetensors.torch import save_file
 from conftest import toy_run
 from ganzoo.errors import CheckpointError, DamagedRecordWarning, RunDirError
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.training import rundir
+from ganzoo.run import rundir
+from ganzoo.run.config import resolve_config
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.config import resolve_config
 from ganzoo.training.trainer import Trainer
 
 

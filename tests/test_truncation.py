@@ -9,10 +9,9 @@ import torch
 from torch import nn
 
 from conftest import TINY
+from ganzoo.api.prior import Prior, generate
 from ganzoo.cli import main
-from ganzoo.sampling.generation import generate
 from ganzoo.testing import train
-from ganzoo.training.prior import Prior
 
 
 def truncated_normal_std(threshold: float) -> float:

@@ -15,17 +15,16 @@ from safetensors.torch import save_file
 
 import ganzoo
 from conftest import toy_run
+from ganzoo.api.metric import MAX_SAMPLES
 from ganzoo.cli import main
 from ganzoo.datasets.common import decode_image
 from ganzoo.datasets.imagefolder import ImageFolderOptions, image_files
 from ganzoo.errors import CheckpointError, ConfigError, DamagedRecordWarning, GanzooError
-from ganzoo.training import rundir
-from ganzoo.training.checkpoint import FORMAT, Checkpoint, load_checkpoint, load_optimizer_state
-from ganzoo.training.config import (
+from ganzoo.run import rundir
+from ganzoo.run.config import (
     MAX_BATCH_SIZE,
     MAX_D_STEPS,
     MAX_DEPTH,
-    MAX_SAMPLES,
     MAX_STEPS,
     MAX_Z_DIM,
     RunConfig,
@@ -34,6 +33,7 @@ from ganzoo.training.config import (
     read_toml,
     validate,
 )
+from ganzoo.training.checkpoint import FORMAT, Checkpoint, load_checkpoint, load_optimizer_state
 
 BASE = {"gan": "gan", "dataset": "ring8"}
 

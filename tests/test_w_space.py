@@ -7,10 +7,10 @@ import torch
 from torch import nn
 
 from conftest import TINY
+from ganzoo.api.prior import generate, has_w_space, w_codes
 from ganzoo.cli import main
 from ganzoo.cli.restore import restore_run
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.sampling.generation import generate, has_w_space, w_codes
 from ganzoo.testing import train
 
 # A linear style-based pair for 2D points: W codes tracked to their mean in training, as StyleGAN's w_avg
@@ -95,7 +95,7 @@ class Synthesis(nn.Module):
 
 
 def test_w_codes_given_go_to_the_synthesis_network_as_they_are():
-    from ganzoo.training.prior import Prior
+    from ganzoo.api.prior import Prior
 
     codes = torch.randn(7, 4)
     recorder = Synthesis()

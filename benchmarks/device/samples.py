@@ -97,8 +97,8 @@ def capture_run(run_dir: Path, into: Path) -> Path:
     from ganzoo.metrics.evaluation import EVAL_SEED
     from ganzoo.metrics.suites import IMAGES_DEFAULT_SAMPLES
     from ganzoo.registry.discovery import get_zoo
-    from ganzoo.training import rundir
-    from ganzoo.training.config import RunConfig, validate
+    from ganzoo.run import rundir
+    from ganzoo.run.config import RunConfig, validate
     from ganzoo.training.trainer import Trainer
 
     stored = rundir.read_json_object(run_dir / rundir.CONFIG)
@@ -148,8 +148,8 @@ def evaluate_run(run_dir: Path, samples: Path, note: str) -> list[dict[str, Any]
     run would have at its last step, and append the records to its metrics.jsonl, where ``ganzoo bench`` finds
     them. ``note`` goes into each record's provenance under ``evaluated_apart``."""
     from ganzoo.registry.discovery import get_zoo
-    from ganzoo.training import rundir
-    from ganzoo.training.config import RunConfig, validate
+    from ganzoo.run import rundir
+    from ganzoo.run.config import RunConfig, validate
     from ganzoo.training.trainer import Trainer
 
     images, meta = read_samples(samples)

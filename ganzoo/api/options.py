@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import typing
 from collections.abc import Mapping
@@ -93,3 +94,24 @@ class Options(StrictFields):
 
 class NoOptions(Options):
     """Used by specs that take no options."""
+
+
+class StrictModel(StrictFields):
+    """A config table: unknown keys refused, booleans kept apart from numbers, no infinite or NaN numbers."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+
+def finite_table(value: Any) -> Any:
+    """A plugin's options table, refused if it holds an infinite or NaN number anywhere: the model checks its own
+    fields, but config.json and checkpoints store the table as JSON, which would turn such a number into null."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            raise ValueError(f"holds {node}; a run config's numbers are finite")
+        if isinstance(node, Mapping):
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return value

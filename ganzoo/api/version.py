@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+CORE_VERSION = "0.2.6"  # ganzoo-core's version, as pyproject.toml says; ganzoo.__version__
 PLUGIN_API = "2.2"  # 2.2: the optional references of GAN, objective, algorithm and augmentation specs
 DECLARATION = "ganzoo_plugin_api"
 _FORM = re.compile(r"(\d+)\.(\d+)")

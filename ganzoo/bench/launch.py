@@ -23,7 +23,7 @@ def train_job(raw: dict[str, Any], progress: bool = True, threads: int | None = 
     import torch
 
     from ganzoo.registry.discovery import get_zoo
-    from ganzoo.training.config import resolve_config
+    from ganzoo.run.config import resolve_config
     from ganzoo.training.trainer import Trainer
 
     if threads is not None:

@@ -12,7 +12,7 @@ from typing import Any
 from ganzoo.bench.suite import SUITE_KEYS, Budget, Entry, Suite, is_pattern, load_suite_file
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
-from ganzoo.training.config import RunConfig, SpeedConfig, deep_merge, resolve_config
+from ganzoo.run.config import RunConfig, SpeedConfig, deep_merge, resolve_config
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from ganzoo.bench.matrix import Job
 from ganzoo.bench.suite import Suite
 from ganzoo.errors import GanzooError, RunDirError
-from ganzoo.training import rundir
+from ganzoo.run import rundir
 from ganzoo.utils import write_text_whole
 
 RESULTS = "results.jsonl"
@@ -103,7 +103,7 @@ def check_folder(out: Path, suite: Suite) -> None:
     path = out / SUITE_FILE
     if not path.is_file():
         return
-    from ganzoo.training.config import validate
+    from ganzoo.run.config import validate
 
     try:
         stored: Suite = validate(Suite, rundir.read_json_object(path), str(path))
@@ -167,7 +167,7 @@ def write_results(out: Path, suite: Suite, records: list[dict[str, Any]]) -> Pat
 
 def read_results(folder: Path) -> tuple[Suite, list[dict[str, Any]]]:
     """A results folder's suite and records (``ganzoo leaderboard``, ``cite``, ``reproduce``)."""
-    from ganzoo.training.config import validate
+    from ganzoo.run.config import validate
 
     suite_path, results_path = folder / SUITE_FILE, folder / RESULTS
     for path in (suite_path, results_path):

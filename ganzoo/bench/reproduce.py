@@ -15,10 +15,9 @@ from typing import Any
 
 import torch
 
-from ganzoo.bench.cite import ResultEntry
 from ganzoo.bench.seeds import OverSeeds
 from ganzoo.bench.suite import Column
-from ganzoo.bench.table import column_value
+from ganzoo.bench.table import ResultEntry, column_value
 from ganzoo.errors import TrainingDiverged
 from ganzoo.registry.discovery import Zoo
 
@@ -47,7 +46,7 @@ def reproduce(entry: ResultEntry, zoo: Zoo, *, out: Path | None, device: str | N
     Returns whether every figure agrees, and the report: the conditions that differ, then one line a figure."""
     from ganzoo.bench.matrix import Job
     from ganzoo.bench.records import collect
-    from ganzoo.training.config import resolve_config
+    from ganzoo.run.config import resolve_config
     from ganzoo.training.trainer import Trainer
 
     record = entry.record

@@ -14,7 +14,7 @@ from ganzoo.bench.suite import PAPER, Resources, Suite, is_pattern
 from ganzoo.bench.table import summarize, text_table
 from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import Zoo
-from ganzoo.training.config import parse_overrides
+from ganzoo.run.config import parse_overrides
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class BenchRequest:
     threads: int | None = None  # torch threads per run; None: all cores here, an equal share per --workers
 
 
-def run_bench(zoo: Zoo, request: BenchRequest) -> int:
+def run_bench(zoo: Zoo, request: BenchRequest) -> Path:
     suite = find_suite(request.suite, zoo)
     budget = suite.budget(request.budget)
     overrides = parse_overrides(request.overrides)
@@ -65,10 +65,7 @@ def run_bench(zoo: Zoo, request: BenchRequest) -> int:
                           + (f"; and {len(failures) - 1} more above" if len(failures) > 1 else ""))
     records = merge_records(out, suite, [collect(job, suite, request.budget, comparable, changes) for job in jobs])
     _report(suite, request.budget, records, len(records) - len(jobs), write_results(out, suite, records))
-    from ganzoo.leaderboard.write import write_leaderboard
-
-    print(f"leaderboard written to {write_leaderboard([out], out / 'leaderboard')}")
-    return 0
+    return out
 
 
 def _report(suite: Suite, budget: str, records: list[dict[str, Any]], earlier: int, results: Path) -> None:

@@ -16,8 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ganzoo.api.options import StrictModel
 from ganzoo.errors import ConfigError
-from ganzoo.training.config import MAX_STEPS, StrictModel, read_toml, validate
+from ganzoo.run.config import MAX_STEPS, read_toml, validate
 
 # Run-config keys a suite sets itself, for every run: in a suite's [run] tables they would be overridden silently.
 SUITE_KEYS = frozenset({"gan", "objective", "dataset", "seed", "steps", "out_dir", "device", "eval_every"})

@@ -7,10 +7,13 @@ import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ganzoo.bench.records import read_results
 from ganzoo.bench.seeds import OverSeeds, over_seeds
 from ganzoo.bench.suite import PAPER, Column, Published, Suite
+from ganzoo.errors import GanzooError
 
 Bounds = tuple[float | None, float | None]
 # What a record from before ganzoo recorded the command line's changes is taken to have had: none
@@ -193,3 +196,28 @@ def text_table(suite: Suite, budget: str, rows: list[Row]) -> str:
     lines = ["  ".join(text.ljust(w) for text, w in zip(line, widths)).rstrip() for line in [header, *body]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ResultEntry:
+    """A row of a suite's results (one entry, objective and data set over its seeds) and the run asked for."""
+
+    suite: Suite
+    row: Row
+    record: dict[str, Any]
+    folder: Path
+
+
+def find_entry(run: Path) -> ResultEntry:
+    """The row a run folder belongs to; the folder's parent is the suite's results folder."""
+    folder = run.parent
+    if not (folder / "results.jsonl").is_file():
+        raise GanzooError(f"{run} is not a run of a suite's results folder (its parent has no results.jsonl): "
+                          f"name one of the run folders 'ganzoo bench' wrote, e.g. {folder}/<entry>-...-seed0")
+    suite, records = read_results(folder)
+    record = next((r for r in records if Path(r["run_dir"]).name == run.name), None)
+    if record is None:
+        raise GanzooError(f"{folder}/results.jsonl has no record of run '{run.name}' (runs: "
+                          f"{', '.join(Path(r['run_dir']).name for r in records[:5])}...)")
+    row = next(row for row in summarize(suite, records) if record in row.records)
+    return ResultEntry(suite, row, record, folder)

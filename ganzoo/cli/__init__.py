@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from ganzoo.interrupts import InterruptGuard
-
-EXIT_INTERRUPTED = 130
+from ganzoo.interrupts import EXIT_INTERRUPTED, InterruptGuard
 
 
 def main(argv: list[str] | None = None) -> int:

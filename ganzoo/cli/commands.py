@@ -9,27 +9,25 @@ from pathlib import Path
 
 import torch
 
+from ganzoo.api.prior import generate, has_w_space, w_codes
 from ganzoo.cli.restore import RestoredRun, restore_run
 from ganzoo.errors import ConfigError, GanzooError, RunDirError, one_line
 from ganzoo.metrics.evaluation import EVAL_SEED, Evaluator
 from ganzoo.registry.discovery import get_zoo
+from ganzoo.run import rundir
+from ganzoo.run.config import deep_merge, parse_overrides, read_toml, resolve_config
+from ganzoo.run.plan import RunPlan
 from ganzoo.sampling.codes import load_codes
 from ganzoo.sampling.generation import (
     class_name,
     class_rows,
     first_samples,
-    generate,
-    has_w_space,
     picture_plan,
     save_labelled_grid,
     save_picture,
     save_point_paths,
-    w_codes,
 )
 from ganzoo.sampling.interpolation import latent_paths
-from ganzoo.training import rundir
-from ganzoo.training.config import deep_merge, parse_overrides, read_toml, resolve_config
-from ganzoo.training.plan import RunPlan
 
 KINDS = ("gans", "objectives", "datasets", "algorithms", "augmentations", "metrics")
 PICTURE_SUFFIXES = (".png", ".jpg")
@@ -255,6 +253,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from ganzoo.bench.run import BenchRequest, list_suites, run_bench
+    from ganzoo.leaderboard.write import write_leaderboard
 
     if args.list:
         print(list_suites(get_zoo()))
@@ -272,10 +271,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise GanzooError("--threads is for --launcher local; a cluster job takes --cpus-per-task threads")
     if args.workers > 1 and args.launcher != "local":
         raise GanzooError("--workers is for --launcher local; a cluster runs each job on its own")
-    return run_bench(get_zoo(), BenchRequest(
+    results = run_bench(get_zoo(), BenchRequest(
         suite=args.suite, budget=args.budget, seeds=args.seeds, steps=args.steps, gans=args.gans, entries=args.entries,
         objectives=args.objectives, out=args.out, device=args.device, launcher=args.launcher, workers=args.workers,
         cluster=args.cluster, resources=resources, overrides=tuple(args.overrides), threads=args.threads))
+    print(f"leaderboard written to {write_leaderboard([results], results / 'leaderboard')}")
+    return 0
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -287,15 +288,16 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_cite(args: argparse.Namespace) -> int:
-    from ganzoo.bench.cite import cite, find_entry
+    from ganzoo.bench.table import find_entry
+    from ganzoo.leaderboard.cite import cite
 
     print(cite(find_entry(args.entry), get_zoo()))
     return 0
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ganzoo.bench.cite import find_entry
     from ganzoo.bench.reproduce import reproduce
+    from ganzoo.bench.table import find_entry
 
     inside, report = reproduce(find_entry(args.entry), get_zoo(), out=args.out, device=args.device,
                                threads=args.threads)

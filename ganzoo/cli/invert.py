@@ -11,11 +11,12 @@ from ganzoo.cli.commands import check_picture_path
 from ganzoo.cli.restore import RestoredRun, restore_run
 from ganzoo.datasets.common import decode_image, fit_resolution
 from ganzoo.errors import ConfigError, GanzooError
+from ganzoo.metrics.features import InceptionFeatures
 from ganzoo.metrics.inception import resolve_weights
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.sampling.codes import save_codes
 from ganzoo.sampling.generation import save_labelled_grid
-from ganzoo.sampling.inversion import InceptionFeatures, Inversion, invert_by_optimisation, invert_with_encoder
+from ganzoo.sampling.inversion import Inversion, invert_by_optimisation, invert_with_encoder
 from ganzoo.utils import write_text_whole
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".gif", ".tif", ".tiff")

@@ -9,12 +9,13 @@ import sys
 import warnings
 from pathlib import Path
 
-from ganzoo import __version__
-from ganzoo.cli import EXIT_INTERRUPTED
+from ganzoo.api.metric import MAX_SAMPLES, MIN_SAMPLES
+from ganzoo.api.version import CORE_VERSION
 from ganzoo.errors import CurvesWarning, DamagedRecordWarning, GanzooError, one_line
+from ganzoo.interrupts import EXIT_INTERRUPTED
 from ganzoo.registry.blame import origin, plugin_failure
 from ganzoo.registry.discovery import PluginLoadWarning, env_flag
-from ganzoo.training.config import MAX_BATCH_SIZE, MAX_SAMPLES, MAX_STEPS, MIN_SAMPLES
+from ganzoo.run.config import MAX_BATCH_SIZE, MAX_STEPS
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
@@ -129,7 +130,7 @@ def _add_psi_option(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ganzoo", description="A plugin-based GAN zoo: one runner, one metric protocol, every GAN.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
+    parser.add_argument("--version", action="version", version=f"ganzoo {CORE_VERSION}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("plugins", help="list installed plugin distributions and what they contribute")

@@ -9,20 +9,20 @@ import torch
 from torch import nn
 
 from ganzoo.api.algorithm import Algorithm
+from ganzoo.api.prior import Prior
 from ganzoo.api.specs import DataInfo, LoadedData
 from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import Zoo
+from ganzoo.run import rundir
+from ganzoo.run.config import RunConfig, validate
+from ganzoo.run.data import load_data
+from ganzoo.run.device import resolve_device
+from ganzoo.run.plan import RunPlan
 from ganzoo.sampling.generation import first_samples, run_title
-from ganzoo.training import rundir
 from ganzoo.training.checkpoint import Checkpoint, load_checkpoint, load_module_state
 from ganzoo.training.components import build_algorithm
-from ganzoo.training.config import RunConfig, validate
-from ganzoo.training.data import load_data
-from ganzoo.training.device import resolve_device
 from ganzoo.training.ema import weights_name
 from ganzoo.training.networks import build_networks, network_info
-from ganzoo.training.plan import RunPlan
-from ganzoo.training.prior import Prior
 
 
 @dataclass(kw_only=True)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import torch
 
+from ganzoo.api.prior import forward
 from ganzoo.cli.invert import read_images
 from ganzoo.cli.restore import RestoredNetworks, restore_networks
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.sampling.generation import save_labelled_grid
-from ganzoo.training.prior import forward
 from ganzoo.utils import eval_mode
 
 GRID_IMAGES = 64  # the side-by-side picture shows the first images; every one is written as a file

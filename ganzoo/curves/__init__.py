@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ganzoo.curves.series import RunCurves, group_seeds, read_run
-from ganzoo.training import rundir
+from ganzoo.run import rundir
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -46,7 +46,7 @@ def ask_divergence_name(run: RunCurves, zoo: Callable[[], Zoo]) -> RunCurves:
     """``run``, for a run written before ganzoo recorded what its divergence estimate estimates, with the name its
     objective gives where that is installed (``zoo`` is called only then: loading every plugin takes a while).
     Otherwise ``run`` as it is, and its panel is titled 'divergence estimate' alone."""
-    from ganzoo.training.plan import part
+    from ganzoo.run.plan import part
 
     if run.divergence_name is not None or "divergence" not in run.stats:
         return run

@@ -1,7 +1,7 @@
 """A run directory's logs as series over generator steps: what ``ganzoo plot`` and a run's curves.png draw.
 
 Statistics come from ``stats.jsonl`` (every numeric key but ``step`` and ``seconds``), metrics from the
-``metrics`` of each ``metrics.jsonl`` record. Both are read with :func:`ganzoo.training.rundir.read_jsonl`, so a
+``metrics`` of each ``metrics.jsonl`` record. Both are read with :func:`ganzoo.run.rundir.read_jsonl`, so a
 damaged line is skipped with a one-line warning and the rest of the run still draws.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ganzoo.errors import RunDirError
-from ganzoo.training import rundir
+from ganzoo.run import rundir
 
 BOOKKEEPING = ("step", "seconds")  # logged with every record, not statistics of the training
 APART = ("seed", "out_dir")  # settings in which runs of one config may differ (as ganzoo.training.seeds.APART)

@@ -77,8 +77,8 @@ def load_unpaired(options: UnpairedOptions) -> LoadedData:
 def _domain(side: str, domain: DomainOptions) -> LoadedData:
     # imported here: the registry imports this module to register the data set
     from ganzoo.registry.discovery import get_zoo
-    from ganzoo.training.data import load_data
-    from ganzoo.training.plan import part
+    from ganzoo.run.data import load_data
+    from ganzoo.run.plan import part
 
     if domain.dataset == NAME:
         raise ConfigError(f"dataset_options.{side}: a domain of 'unpaired' cannot itself be 'unpaired'")

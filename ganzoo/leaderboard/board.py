@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import ganzoo
+from ganzoo.api.version import CORE_VERSION
 from ganzoo.bench.records import read_results
 from ganzoo.bench.suite import Column, Suite
 from ganzoo.bench.table import (
@@ -73,7 +73,7 @@ def build_board(folders: Iterable[Path]) -> dict[str, Any]:
     for folder in folders:
         suite, records = read_results(folder)
         tables.extend(_tables(suite, records, folder))
-    return {"generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "ganzoo": ganzoo.__version__, "tables": tables}
+    return {"generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "ganzoo": CORE_VERSION, "tables": tables}
 
 
 def _tables(suite: Suite, records: list[dict[str, Any]], folder: Path) -> list[dict[str, Any]]:

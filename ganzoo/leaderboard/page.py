@@ -12,7 +12,7 @@ from typing import Any
 from ganzoo.bench.suite import Column
 from ganzoo.bench.table import cell
 from ganzoo.leaderboard.board import protocol_text
-from ganzoo.leaderboard.write import (
+from ganzoo.leaderboard.text import (
     caption,
     header_label,
     incomparable,

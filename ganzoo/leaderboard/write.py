@@ -10,10 +10,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ganzoo.bench.seeds import OverSeeds
-from ganzoo.bench.suite import Column, Published
-from ganzoo.bench.table import cell, published_cell
+from ganzoo.bench.table import cell
 from ganzoo.leaderboard.board import build_board, protocol_text
+from ganzoo.leaderboard.text import (
+    caption,
+    header_label,
+    over_seeds_of,
+    quoted_cell,
+    sources_text,
+    steps_of,
+    table_columns,
+)
 from ganzoo.utils import write_text_whole
 
 
@@ -35,23 +42,6 @@ def write_leaderboard(folders: Iterable[Path], dest: Path) -> Path:
     write_text_whole(dest / "leaderboard.md", markdown(board))
     write_text_whole(dest / "index.html", html_page(board, dest))
     return dest / "index.html"
-
-
-def table_columns(table: dict[str, Any]) -> list[Column]:
-    return [Column.model_validate(c) for c in table["columns"]]
-
-
-def quoted_cell(value: dict[str, Any] | None, column: Column) -> str:
-    """A published figure of the board, as the bench's table prints it."""
-    return published_cell(None if value is None else Published.model_validate(value), column)
-
-
-def over_seeds_of(value: dict[str, Any] | None) -> OverSeeds | None:
-    if value is None:
-        return None
-    interval = value["ci95"]
-    return OverSeeds(value["count"], value["mean"], value["sd"], None if interval is None else tuple(interval),
-                     value["best"])
 
 
 PARTS = ("mean", "sd", "ci95_low", "ci95_high", "best", "seeds", "range_low", "range_high")
@@ -91,39 +81,6 @@ def csv_text(board: dict[str, Any]) -> str:
 
 def _blank(value: Any) -> Any:
     return "" if value is None else value
-
-
-def incomparable(table: dict[str, Any]) -> bool:
-    """Whether to warn that a table's figures do not compare with the published ones (a suite that follows no
-    paper and quotes nothing has none to compare with)."""
-    return not table["comparable"] and bool(table["follows"] or table["published"])
-
-
-def caption(table: dict[str, Any]) -> str:
-    kind = "class-conditional" if table["conditional"] else "unconditional"
-    comparable = ", not comparable with published figures" if incomparable(table) else ""
-    # the results folder tells apart two tables of one suite, budget and data set (`ganzoo leaderboard A B`)
-    return f"{table['suite']} / {table['budget']} / {table['dataset']} ({kind}{comparable}), results in " \
-           f"{table['results']}"
-
-
-def header_label(table: dict[str, Any], column: Column) -> str:
-    """A column's header: its label and the range its figures can take."""
-    bounds = table.get("column_info", {}).get(column.key, {}).get("bounds_text")
-    return column.label + (f" ({bounds})" if bounds else "")
-
-
-def sources_text(table: dict[str, Any], columns: list[Column]) -> str:
-    """Where each column's figures come from, columns of one source together."""
-    by_source: dict[str, list[str]] = {}
-    for column in columns:
-        source = table.get("column_info", {}).get(column.key, {}).get("source", "n/a")
-        by_source.setdefault(source, []).append(column.label)
-    return "; ".join(f"{', '.join(labels)}: {source}" for source, labels in by_source.items())
-
-
-def steps_of(row: dict[str, Any]) -> str:
-    return " or ".join(f"{steps:,}" for steps in row["steps"])
 
 
 def markdown(board: dict[str, Any]) -> str:

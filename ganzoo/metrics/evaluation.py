@@ -16,12 +16,12 @@ from typing import Any
 from torch import nn
 
 from ganzoo.api.metric import EvaluationInput, Metric
+from ganzoo.api.prior import Prior
 from ganzoo.api.specs import LoadedData
 from ganzoo.errors import ConfigError, GanzooError, one_line
 from ganzoo.registry.discovery import Zoo
-from ganzoo.training.data import load_data, with_options
-from ganzoo.training.plan import Part, RunPlan, describe
-from ganzoo.training.prior import Prior
+from ganzoo.run.data import load_data, with_options
+from ganzoo.run.plan import Part, RunPlan, describe
 
 EVAL_SEED = 12345
 

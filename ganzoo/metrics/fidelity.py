@@ -30,10 +30,10 @@ import torch_fidelity
 from torch import nn
 from torch_fidelity import GenerativeModelBase
 
+from ganzoo.api.metric import MIN_SAMPLES
+from ganzoo.api.prior import Prior, forward
 from ganzoo.errors import GanzooError, one_line
 from ganzoo.metrics.inception import InceptionWeights
-from ganzoo.training.config import MIN_SAMPLES
-from ganzoo.training.prior import Prior, forward
 from ganzoo.utils import cache_dir, eval_mode, seeded_draws
 
 KID_SUBSET_SIZE = 1000

@@ -33,13 +33,16 @@ from ganzoo.api.specs import (
     ObjectiveSpec,
     SuiteSpec,
 )
-from ganzoo.api.version import DECLARATION, incompatibility
+from ganzoo.api.version import CORE_VERSION, DECLARATION, incompatibility
 from ganzoo.errors import PluginError, one_line
 from ganzoo.interrupts import InterruptGuard
-from ganzoo.registry import blame, builtin
+from ganzoo.registry import blame
 from ganzoo.registry.registry import DuplicateNameError, Registry, Source
 
 ENTRY_POINT_GROUP = "ganzoo"
+# The core's own contributions sit above the registry (they use data sets, metrics and suites), so it loads
+# them by name, as it loads every plugin
+CORE_PLUGIN = "ganzoo.builtin"
 STRICT_ENV = "GANZOO_STRICT_PLUGINS"
 NO_AUTOLOAD_ENV = "GANZOO_DISABLE_PLUGIN_AUTOLOAD"
 PLUGINS_ENV = "GANZOO_PLUGINS"
@@ -94,7 +97,7 @@ class Zoo:
         self.records: list[PluginRecord] = []
 
         self.interrupts = InterruptGuard()
-        self._add(builtin, Source("ganzoo", CORE_DISTRIBUTION, core_version()))
+        self._add(importlib.import_module(CORE_PLUGIN), Source("ganzoo", CORE_DISTRIBUTION, core_version()))
         with self.interrupts.deferred():  # Ctrl-C while plugins load: once they have (see _plugin_failure)
             if env_flag(NO_AUTOLOAD_ENV) if autoload is None else not autoload:
                 self._load_named_modules(os.environ.get(PLUGINS_ENV, ""))
@@ -215,9 +218,7 @@ def core_version() -> str:
     try:
         return metadata.version(CORE_DISTRIBUTION)
     except metadata.PackageNotFoundError:
-        from ganzoo import __version__
-
-        return __version__
+        return CORE_VERSION
 
 
 def _stager(staged: list[tuple[str, Any]], hook_name: str, registry_attr: str,

@@ -38,12 +38,12 @@ from pydantic import ValidationError
 
 from ganzoo.api.algorithm import ScoreLayout
 from ganzoo.api.objective import StepContext
+from ganzoo.api.prior import generate
 from ganzoo.api.specs import DataInfo, LoadedData
 from ganzoo.errors import GanzooError, UnknownNameError
 from ganzoo.registry.discovery import PluginRecord, Zoo
-from ganzoo.sampling.generation import generate
+from ganzoo.run.config import resolve_config
 from ganzoo.testing import kit
-from ganzoo.training.config import resolve_config
 from ganzoo.training.trainer import DIVERGING, Trainer
 
 UPDATES = 5  # discriminator updates on a fixed batch

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from ganzoo.registry.discovery import Zoo, get_zoo
-from ganzoo.training.config import RunConfig, resolve_config
+from ganzoo.run.config import RunConfig, resolve_config
 from ganzoo.training.trainer import Trainer
 
 

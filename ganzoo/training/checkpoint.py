@@ -28,7 +28,9 @@ from safetensors.torch import save_file
 
 from ganzoo.api.specs import DataInfo, data_info_problem, shown_value
 from ganzoo.api.state import Stateful
+from ganzoo.api.version import CORE_VERSION
 from ganzoo.errors import CheckpointError, one_line
+from ganzoo.run import streams as streams_module
 from ganzoo.utils import replace_durably
 
 FORMAT = "ganzoo-checkpoint/2"
@@ -71,14 +73,13 @@ def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict
     for part, kept in states.items():
         for name, value in kept.items():
             tensors[f"{part}/{name}"] = value
-    for name, value in rng_state(device, streams).items():
+    for name, value in streams_module.saved_states(device, streams).items():
         tensors[f"rng/{name}"] = value
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
-    from ganzoo import __version__
 
     metadata = {
         "format": FORMAT,
-        "ganzoo_version": __version__,
+        "ganzoo_version": CORE_VERSION,
         "step": str(step),
         "config": config_json,
         "provenance": json.dumps(provenance, sort_keys=True),
@@ -100,14 +101,6 @@ def save_checkpoint(path: Path, *, step: int, config_json: str, provenance: dict
         raise CheckpointError(f"could not write {path} ({reason}); {advice}") from None
 
 
-def rng_state(device: torch.device, streams: Mapping[str, torch.Generator]) -> dict[str, torch.Tensor]:
-    """torch's global generators (CPU, and the device's for CUDA) and the run's own streams."""
-    state = {"torch_cpu": torch.get_rng_state(), **{name: stream.get_state() for name, stream in streams.items()}}
-    if device.type == "cuda":
-        state["torch_cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
 def restore_parts(checkpoint: Checkpoint, path: Path, *, device: torch.device, streams: Mapping[str, torch.Generator],
                   seed: int, modules: Mapping[str, torch.nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
                   states: Mapping[str, Stateful]) -> None:
@@ -126,25 +119,8 @@ def restore_parts(checkpoint: Checkpoint, path: Path, *, device: torch.device, s
         except Exception as exc:  # plugin code: any failure means the state does not fit
             raise CheckpointError(f"{path}: {part} state does not fit ({one_line(exc)})") from None
     saved_on = str(checkpoint.provenance.get("device", "cpu")).split(":")[0]
-    restore_rng(checkpoint.state_dict("rng"), path, device, streams, checkpoint.step, seed,
-                same_device=saved_on == device.type)
-
-
-def restore_rng(rng: dict[str, torch.Tensor], path: Path, device: torch.device,
-                streams: Mapping[str, torch.Generator], step: int, seed: int, same_device: bool) -> None:
-    """Continue the saved random streams; on another device type, reseed them from the step."""
-    if not same_device:  # generator states are device-specific: the run goes on, not bit for bit
-        for offset, stream in enumerate(streams.values(), start=1):
-            stream.manual_seed(seed + offset + 1000 * step)
-        return
-    try:
-        torch.set_rng_state(rng["torch_cpu"])
-        for name, stream in streams.items():
-            stream.set_state(rng[name])
-        if device.type == "cuda":
-            torch.cuda.set_rng_state(rng["torch_cuda"], device)
-    except (KeyError, RuntimeError, TypeError) as exc:
-        raise CheckpointError(f"{path}: damaged random-number state ({type(exc).__name__}: {exc})") from None
+    streams_module.restore_states(checkpoint.state_dict("rng"), path, device, streams, step=checkpoint.step,
+                                  seed=seed, same_device=saved_on == device.type)
 
 
 def load_checkpoint(path: Path) -> Checkpoint:

@@ -6,7 +6,7 @@ from ganzoo.api.algorithm import Algorithm
 from ganzoo.api.augmentation import Augmentation
 from ganzoo.api.objective import Objective
 from ganzoo.errors import GanzooError
-from ganzoo.training.plan import RunPlan
+from ganzoo.run.plan import RunPlan
 
 
 def build_objective(plan: RunPlan) -> Objective:

@@ -13,11 +13,11 @@ from torch import nn
 
 from ganzoo.api.algorithm import Algorithm, ScoreLayout
 from ganzoo.api.objective import Objective
+from ganzoo.api.prior import forward
 from ganzoo.api.specs import DataInfo
 from ganzoo.errors import ConfigError, GanzooError
-from ganzoo.training.config import RunConfig
-from ganzoo.training.plan import Part, RunPlan
-from ganzoo.training.prior import forward
+from ganzoo.run.config import RunConfig
+from ganzoo.run.plan import Part, RunPlan
 from ganzoo.utils import eval_mode
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")

@@ -9,7 +9,7 @@ from torch import nn
 
 from ganzoo.api.algorithm import Algorithm
 from ganzoo.errors import ConfigError, GanzooError
-from ganzoo.training.config import OptimizerConfig, RunConfig
+from ganzoo.run.config import OptimizerConfig, RunConfig
 
 
 def build_optimizer(settings: OptimizerConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:

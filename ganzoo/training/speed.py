@@ -20,7 +20,7 @@ from torch import nn
 from ganzoo.api.objective import Objective
 from ganzoo.api.state import Stateful
 from ganzoo.errors import ConfigError, SpeedWarning
-from ganzoo.training.config import SpeedConfig
+from ganzoo.run.config import SpeedConfig
 
 AUTOCAST = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 

@@ -8,14 +8,14 @@ from types import MappingProxyType
 import torch
 from torch import nn
 
+from ganzoo.api import stats
 from ganzoo.api.algorithm import Batch, ScoreLayout, TrainingStep
 from ganzoo.api.augmentation import Augmentation
 from ganzoo.api.objective import Objective
+from ganzoo.api.prior import Prior, forward
 from ganzoo.errors import PluginError
-from ganzoo.training import stats
-from ganzoo.training.data import BatchSampler
-from ganzoo.training.distributed import World
-from ganzoo.training.prior import Prior, forward
+from ganzoo.run.data import BatchSampler
+from ganzoo.run.distributed import World
 from ganzoo.training.speed import Speed
 
 

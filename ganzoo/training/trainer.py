@@ -14,24 +14,25 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ganzoo.api.prior import Prior, generate
+from ganzoo.api.stats import Statistics, collecting
 from ganzoo.errors import CheckpointError, GanzooError, PluginError, RunDirError, TrainingDiverged
 from ganzoo.interrupts import InterruptGuard
 from ganzoo.metrics.evaluation import Evaluator
 from ganzoo.registry.discovery import Zoo
-from ganzoo.sampling.generation import first_samples, generate, picture_plan, run_title, save_picture
-from ganzoo.training import distributed, rundir
+from ganzoo.run import distributed, rundir
+from ganzoo.run.config import RunConfig
+from ganzoo.run.data import BatchSampler, content_sha256, load_data
+from ganzoo.run.plan import RunPlan
+from ganzoo.run.streams import seed_global, stream_seed
+from ganzoo.sampling.generation import first_samples, picture_plan, run_title, save_picture
 from ganzoo.training.checkpoint import check_data, load_checkpoint, restore_parts, save_checkpoint, state_problem
 from ganzoo.training.components import build_algorithm, build_augmentation, build_objective
-from ganzoo.training.config import RunConfig
-from ganzoo.training.data import BatchSampler, content_sha256, load_data
 from ganzoo.training.ema import generator_average, update_ema, weights_name
 from ganzoo.training.loop import train_run
 from ganzoo.training.networks import build_networks, check_pairing, network_info
 from ganzoo.training.optimizers import build_optimizers, scale_learning_rates
-from ganzoo.training.plan import RunPlan
-from ganzoo.training.prior import Prior
 from ganzoo.training.speed import ScalerStates, Speed
-from ganzoo.training.stats import Statistics, collecting
 from ganzoo.training.step import RunnerStep
 from ganzoo.training.views import RunViews
 
@@ -51,7 +52,7 @@ class Trainer:
         self.views = RunViews(self.run_dir, tensorboard=config.logging.tensorboard)
         self.world, self.device = distributed.join(config.device)
         self.progress = progress and self.world.writer
-        torch.manual_seed(config.seed)
+        seed_global(config.seed)
         self.data = load_data(self.plan.dataset)
         info = network_info(config, self.data.info)
         self.algorithm = build_algorithm(self.plan)
@@ -72,9 +73,10 @@ class Trainer:
                            discriminators=self.algorithm.discriminators)
         self.optimizers = build_optimizers(config, self.algorithm, self.plan.algorithm.name, self.networks)
         self.prior = Prior(config.prior, config.z_dim, self.device, info.condition_classes)
-        self.noise_rng = torch.Generator(device=self.device).manual_seed(config.seed + 1)
-        self.batches = BatchSampler(self.data.samples, self.device, config.seed + 2, batch_size=batch_size,
-                                    labelled=config.conditional, workers=self.speed.data_workers, world=self.world)
+        self.noise_rng = torch.Generator(device=self.device).manual_seed(stream_seed(config.seed, "noise"))
+        self.batches = BatchSampler(self.data.samples, self.device, stream_seed(config.seed, "batches"),
+                                    batch_size=batch_size, labelled=config.conditional,
+                                    workers=self.speed.data_workers, world=self.world)
         self.services = RunnerStep(networks=self.networks, optimizers=self.optimizers, objective=self.objective,
                                    augmentation=self.augmentation, batches=self.batches, prior=self.prior,
                                    noise=self.noise_rng, steps=config.steps, batch_size=batch_size,

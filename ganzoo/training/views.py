@@ -24,7 +24,7 @@ from typing import Any
 from ganzoo.curves.panels import stat_group
 from ganzoo.curves.series import is_number
 from ganzoo.errors import ConfigError, CurvesWarning, one_line
-from ganzoo.training import rundir
+from ganzoo.run import rundir
 
 MISSING = ("logging.tensorboard is set but the tensorboard package is not installed: "
            "pip install 'ganzoo-core[tensorboard]'")

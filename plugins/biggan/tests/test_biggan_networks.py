@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import ganzoo
-from ganzoo.training.prior import forward
+from ganzoo.api.prior import forward
 from ganzoo_biggan.layers import DiscriminatorBlock, LatentBatchNorm2d, SelfAttention, is_normalised
 
 SIDE = {"biggan-32": 32, "biggan-128": 128}

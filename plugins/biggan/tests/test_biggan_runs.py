@@ -9,10 +9,9 @@ import torch
 from PIL import Image
 
 import ganzoo
+from ganzoo.api.prior import Prior, generate
 from ganzoo.cli import main
-from ganzoo.sampling.generation import generate
 from ganzoo.testing import labelled_images, resolved_config, train
-from ganzoo.training.prior import Prior
 
 # name: (z_dim, batch, D steps, lr G, lr D, Adam eps, EMA start) from launch_cifar_ema.sh and
 # launch_BigGAN_bs256x8.sh (with utils.py's defaults for the flags they leave out)

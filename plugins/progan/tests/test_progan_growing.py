@@ -8,12 +8,12 @@ import math
 import pytest
 import torch
 
+from ganzoo.api.prior import generate
 from ganzoo.cli.restore import restore_run
 from ganzoo.registry.discovery import get_zoo
-from ganzoo.sampling.generation import generate
+from ganzoo.run import rundir
 from ganzoo.testing import resolved_config, trainer
 from ganzoo.testing.kit import kit_zoo
-from ganzoo.training import rundir
 from ganzoo_progan.growing import level_of_detail
 
 TINY = {"fmap_base": 32, "fmap_max": 8}

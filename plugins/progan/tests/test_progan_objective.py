@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import ganzoo
+from ganzoo.api.stats import Statistics, collecting
 from ganzoo.testing import resolved_config
-from ganzoo.training.stats import Statistics, collecting
 
 
 class Linear(torch.nn.Module):

@@ -9,13 +9,13 @@ from typing import Any
 
 import torch
 
-import ganzoo
 from ganzoo.api.options import Options
+from ganzoo.api.version import CORE_VERSION
 from ganzoo.errors import ConfigError, GanzooError, PluginError, one_line
 from ganzoo.registry.blame import origin, plugin_failure
 from ganzoo.registry.discovery import Zoo
 from ganzoo.registry.registry import Registry, Source
-from ganzoo.training.config import RunConfig, validate
+from ganzoo.run.config import RunConfig, validate
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class RunPlan:
 
     def provenance(self, device: torch.device) -> dict[str, Any]:
         """Which installed distributions (and versions) supplied each named part of the run."""
-        result: dict[str, Any] = {"ganzoo": ganzoo.__version__, "torch": torch.__version__, "cuda": torch.version.cuda,
+        result: dict[str, Any] = {"ganzoo": CORE_VERSION, "torch": torch.__version__, "cuda": torch.version.cuda,
                                   "device": str(device), "device_name": device_name(device),
                                   "torch_threads": torch.get_num_threads()}
         for role, used in self.parts().items():

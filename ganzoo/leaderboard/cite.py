@@ -1,5 +1,5 @@
 """``ganzoo cite``: an entry of a suite's results, named by one of its run folders, as BibTeX beside the papers it
-rests on (``find_entry`` is shared with ``ganzoo reproduce``).
+rests on (the entry found by :func:`ganzoo.bench.table.find_entry`, as ``ganzoo reproduce`` finds it).
 
 Every text field is escaped for LaTeX: the output is pasted into papers and compiled with pdflatex and BibTeX, where
 an unescaped ``%`` silently drops the rest of its line and ``_`` or ``&`` stop the run."""
@@ -12,48 +12,19 @@ import re
 import time
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import ganzoo
 from ganzoo.api.specs import VENUE_FIELDS, Reference
-from ganzoo.bench.records import read_results
+from ganzoo.api.version import CORE_VERSION
 from ganzoo.bench.seeds import OverSeeds
 from ganzoo.bench.suite import Suite
-from ganzoo.bench.table import Row, summarize
-from ganzoo.errors import GanzooError
+from ganzoo.bench.table import ResultEntry, Row
 from ganzoo.leaderboard.board import protocol_text, shared_protocol
 from ganzoo.registry.discovery import Zoo
 
 DISTRIBUTION = "ganzoo-core"
 # The parts of a run whose papers are cited, in this order, as provenance names them, and in words
 ROLES = {"gan": "GAN", "objective": "objective", "algorithm": "algorithm", "augmentation": "augmentation"}
-
-
-@dataclass(frozen=True)
-class ResultEntry:
-    """A row of a suite's results (one entry, objective and data set over its seeds) and the run asked for."""
-
-    suite: Suite
-    row: Row
-    record: dict[str, Any]
-    folder: Path
-
-
-def find_entry(run: Path) -> ResultEntry:
-    """The row a run folder belongs to; the folder's parent is the suite's results folder."""
-    folder = run.parent
-    if not (folder / "results.jsonl").is_file():
-        raise GanzooError(f"{run} is not a run of a suite's results folder (its parent has no results.jsonl): "
-                          f"name one of the run folders 'ganzoo bench' wrote, e.g. {folder}/<entry>-...-seed0")
-    suite, records = read_results(folder)
-    record = next((r for r in records if Path(r["run_dir"]).name == run.name), None)
-    if record is None:
-        raise GanzooError(f"{folder}/results.jsonl has no record of run '{run.name}' (runs: "
-                          f"{', '.join(Path(r['run_dir']).name for r in records[:5])}...)")
-    row = next(row for row in summarize(suite, records) if record in row.records)
-    return ResultEntry(suite, row, record, folder)
 
 
 # --- LaTeX text ------------------------------------------------------------------------------------------------
@@ -276,7 +247,7 @@ def cite(entry: ResultEntry, zoo: Zoo) -> str:
     own BibTeX, as it is), and the papers of the run's GAN, objective, algorithm and augmentation, each once."""
     suite, row, record = entry.suite, entry.row, entry.record
     year = time.strftime("%Y")
-    version = str(record["provenance"].get("ganzoo", ganzoo.__version__))
+    version = str(record["provenance"].get("ganzoo", CORE_VERSION))
     key, result = _result(suite, row, record, version, year)
     blocks = [
         result,

@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from ganzoo.api.options import MAX_DEPTH, StrictFields, table_problem
+from ganzoo.api.metric import MetricsConfig
+from ganzoo.api.options import MAX_DEPTH, StrictModel, finite_table, table_problem
 from ganzoo.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -35,32 +36,10 @@ MAX_BATCH_SIZE = 2**20
 MAX_Z_DIM = 2**16
 MAX_STEPS = 2**40  # also bounds every *_every interval and the EMA's start
 MAX_D_STEPS = 10**4
-MAX_SAMPLES = 10**7
-MAX_DATA_WORKERS = 256  # generated or reference samples per evaluation; published FIDs use 5 * 10**4
-
-
-class StrictModel(StrictFields):
-    """A config table: unknown keys refused, booleans kept apart from numbers, no infinite or NaN numbers."""
-
-    model_config = ConfigDict(allow_inf_nan=False)
+MAX_DATA_WORKERS = 256
 
 
 Beta = Annotated[float, Field(ge=0, lt=1)]
-
-
-def _finite_table(value: Any) -> Any:
-    """A plugin's options table, refused if it holds an infinite or NaN number anywhere: the model checks its own
-    fields, but config.json and checkpoints store the table as JSON, which would turn such a number into null."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, float) and not math.isfinite(node):
-            raise ValueError(f"holds {node}; a run config's numbers are finite")
-        if isinstance(node, Mapping):
-            stack.extend(node.values())
-        elif isinstance(node, (list, tuple)):
-            stack.extend(node)
-    return value
 
 
 class OptimizerConfig(StrictModel):
@@ -113,29 +92,6 @@ class SpeedConfig(StrictModel):
     data_workers: Annotated[int, Field(ge=0, le=MAX_DATA_WORKERS)] | Literal["auto"] = Field("auto", description=(
         "DataLoader worker processes reading a data set that is not held in memory ahead of training (0: read in "
         "the training process); auto: none on the CPU, up to 8 for a GPU"))
-
-
-# precision/recall take each sample's k-th nearest neighbour (k = 3) among the others
-MIN_SAMPLES = 4
-
-
-class MetricsConfig(StrictModel):
-    """How runs are measured: which registered metric suites, with how many samples, against what."""
-
-    suites: list[str] | None = Field(None, description="registered metric suites to measure with (default: every "
-                                                        "one that applies to the data; see 'ganzoo list metrics')")
-    options: dict[str, dict[str, Any]] = Field(default_factory=dict, description="each suite's own options, by name")
-    num_generated: int | None = Field(None, ge=MIN_SAMPLES, le=MAX_SAMPLES, description=(
-        "generated samples per evaluation (default: each suite's own, 2,500 for the toy suite and 10,000 for "
-        "images; published FIDs use 50,000)"))
-    num_reference: int | None = Field(None, ge=MIN_SAMPLES, le=MAX_SAMPLES, description=(
-        "reference images, the first of the split (default all)"))
-    reference_split: str | None = Field(None, description="the data set's split to compare with (default the "
-                                                           "training split, e.g. 'test')")
-    inception_weights: Path | None = Field(None, description="a local torch-fidelity Inception weights file "
-                                                             "(.pth or .safetensors); see docs/metrics.md")
-
-    _finite_options = field_validator("options")(_finite_table)
 
 
 class LoggingConfig(StrictModel):
@@ -200,7 +156,7 @@ class RunConfig(StrictModel):
         return value
 
     _finite_options = field_validator("gan_options", "objective_options", "dataset_options", "algorithm_options",
-                                      "augmentation_options")(_finite_table)
+                                      "augmentation_options")(finite_table)
 
     @field_validator("device")
     @classmethod
@@ -364,7 +320,7 @@ def _field_names(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
 def resolve_config(raw: Mapping[str, Any], zoo: Any, where: str = "config") -> RunConfig:
     """Validate ``raw``, fill the objective, the algorithm and the plugins' defaults, and check every name.
 
-    Plugins' options tables are validated once, by the run's plan (:mod:`ganzoo.training.plan`).
+    Plugins' options tables are validated once, by the run's plan (:mod:`ganzoo.run.plan`).
     """
     user = validate(RunConfig, raw, where)
     gan = zoo.gans.get(user.gan)

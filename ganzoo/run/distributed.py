@@ -20,12 +20,12 @@ import torch.distributed as dist
 from torch import nn
 
 from ganzoo.errors import ConfigError, SpeedWarning
-from ganzoo.training.device import resolve_device
+from ganzoo.run.device import resolve_device
+from ganzoo.run.streams import seed_global
 
 # The other ranks wait in their next gradient average while rank 0 evaluates or writes a checkpoint:
 # the default timeout (10 minutes with NCCL) is too short for an FID on 50,000 samples.
 TIMEOUT = timedelta(hours=2)
-RANK_SEED = 7919  # a rank's own global stream (dropout) starts at seed + rank * RANK_SEED
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class World:
         """Give ranks other than 0 global random streams of their own (dropout masks), also after a resume,
         which restores rank 0's."""
         if self.rank > 0:
-            torch.manual_seed((seed + self.rank * RANK_SEED + 1_000_003 * step) % 2**63)
+            seed_global(seed, rank=self.rank, step=step)
 
     def device_for_collectives(self) -> torch.device:
         return torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import CheckpointError, DamagedRecordWarning, RunDirError, TrainingDiverged
-from ganzoo.training.config import RunConfig
+from ganzoo.run.config import RunConfig
 from ganzoo.utils import replace_durably
 
 try:

@@ -13,9 +13,9 @@ import torch
 
 from ganzoo.api.specs import DataInfo, LoadedData, data_info_problem, mixture_problem
 from ganzoo.errors import GanzooError, PluginError
-from ganzoo.training.config import validate
-from ganzoo.training.distributed import World
-from ganzoo.training.plan import Part
+from ganzoo.run.config import validate
+from ganzoo.run.distributed import World
+from ganzoo.run.plan import Part
 
 
 def load_data(dataset: Part) -> LoadedData:
