@@ -4,13 +4,19 @@ The public API for plugin authors and users (plugin API version ``ganzoo.PLUGIN_
 what changed between versions: docs/changelog.md)::
 
     import ganzoo
-    ganzoo.list_gans("*")                         # names, fnmatch wildcards
+    ganzoo.list("gans", "w*")                     # registered names of a kind, fnmatch wildcards
     G, D = ganzoo.build_gan("gan", ganzoo.DataInfo((2,)), z_dim=100)
+
+Public are ``ganzoo`` (these names), ``ganzoo.layers`` and ``ganzoo.testing``; every other module is the core's
+own and may change in any release (docs/plugin-authors.md).
 """
 
 from __future__ import annotations
 
+import builtins
+import difflib
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from ganzoo.api.version import CORE_VERSION
@@ -29,7 +35,7 @@ _EXPORTS = {
                          "LoadedData", "MetricSpec", "ObjectiveSpec", "Reference", "SuiteSpec"),
     "ganzoo.api.state": ("Stateful",),
     "ganzoo.api.version": ("PLUGIN_API",),
-    "ganzoo.api.prior": ("Prior",),
+    "ganzoo.api.prior": ("Prior", "generate"),
     "ganzoo.api.stats": ("report",),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -42,7 +48,7 @@ if TYPE_CHECKING:
     from ganzoo.api.metric import EvaluationInput, Metric
     from ganzoo.api.objective import Objective, StepContext
     from ganzoo.api.options import NoOptions, Options
-    from ganzoo.api.prior import Prior
+    from ganzoo.api.prior import Prior, generate
     from ganzoo.api.specs import (
         AlgorithmSpec,
         AugmentationSpec,
@@ -62,6 +68,11 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    kind = name.removeprefix("list_") if name.startswith("list_") else None
+    if kind in ("gans", "objectives", "datasets", "algorithms", "augmentations", "metrics"):
+        warnings.warn(f"ganzoo.{name}(pattern) is deprecated and goes in ganzoo 0.3; use ganzoo.list('{kind}', "
+                      "pattern)", DeprecationWarning, stacklevel=2)
+        return lambda pattern="*": list(kind, pattern)
     if name not in _HOME:
         raise AttributeError(f"module 'ganzoo' has no attribute '{name}'")
     value = getattr(importlib.import_module(_HOME[name]), name)
@@ -69,7 +80,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def __dir__() -> list[str]:
+def __dir__() -> builtins.list[str]:
     return sorted({*globals(), *_HOME})
 
 
@@ -79,9 +90,8 @@ __all__ = [
     "PLUGIN_API", "Algorithm", "AlgorithmSpec", "Alternating", "Augmentation", "AugmentationSpec", "Batch", "DataInfo",
     "DatasetSpec", "EvaluationInput", "GanSpec", "GaussianMixture", "LoadedData", "Metric", "MetricSpec",
     "NoOptions", "Objective", "ObjectiveSpec", "Options", "Prior", "Reference", "ScoreLayout", "Stateful",
-    "StepContext", "StepWrapper", "SuiteSpec", "TrainingStep", "build_gan", "build_objective", "hookimpl", "hookspec",
-    "list_algorithms", "list_augmentations", "list_datasets", "list_gans", "list_metrics", "list_objectives",
-    "load_dataset", "report",
+    "StepContext", "StepWrapper", "SuiteSpec", "TrainingStep", "build_gan", "build_objective", "generate", "hookimpl",
+    "hookspec", "list", "load_dataset", "report",
 ]
 
 
@@ -91,28 +101,16 @@ def _zoo():
     return get_zoo()
 
 
-def list_gans(pattern: str = "*") -> list[str]:
-    return _zoo().gans.names(pattern)
+def list(kind: str, pattern: str = "*") -> builtins.list[str]:  # noqa: A001 (ganzoo.list, as timm.list_models)
+    """The registered names of one ``kind`` (gans, objectives, datasets, algorithms, augmentations, metrics or
+    suites) matching ``pattern``'s fnmatch wildcards (several patterns: comma-separated), sorted."""
+    from ganzoo.registry.discovery import KINDS
 
-
-def list_objectives(pattern: str = "*") -> list[str]:
-    return _zoo().objectives.names(pattern)
-
-
-def list_datasets(pattern: str = "*") -> list[str]:
-    return _zoo().datasets.names(pattern)
-
-
-def list_algorithms(pattern: str = "*") -> list[str]:
-    return _zoo().algorithms.names(pattern)
-
-
-def list_augmentations(pattern: str = "*") -> list[str]:
-    return _zoo().augmentations.names(pattern)
-
-
-def list_metrics(pattern: str = "*") -> list[str]:
-    return _zoo().metrics.names(pattern)
+    if kind not in KINDS:
+        close = difflib.get_close_matches(kind, KINDS, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise ValueError(f"unknown kind '{kind}'; {hint}kinds: {', '.join(KINDS)}")
+    return sorted({name for part in pattern.split(",") for name in _zoo().registry(kind).names(part.strip())})
 
 
 def build_gan(name: str, info: DataInfo, z_dim: int = 100, **options: Any):

@@ -202,3 +202,14 @@ def test_a_divergence_name_that_is_not_words_is_refused_before_training(tmp_path
     zoo = Zoo(plugins=[(MisnamedDivergence(), Source("misnamed", "ganzoo-misnamed", "1.0"))])
     with pytest.raises(GanzooError, match="sets divergence_name = 3; it must be a few words"):
         trainer(tmp_path / "run", zoo=zoo, gan="gan", objective="misnamed")
+
+
+def test_legends_tell_apart_runs_of_another_algorithm_or_augmentation():
+    from ganzoo.curves.series import run_label
+
+    plain = {"gan": "gan", "objective": "nonsaturating", "dataset": "ring8", "seed": 0, "algorithm": "alternating",
+             "augmentation": None}
+    assert run_label(plain) == "gan/nonsaturating on ring8, seed 0"
+    other = {**plain, "algorithm": "unrolled", "augmentation": "diffaugment"}
+    assert run_label(other, "mean of 2 seeds (0, 1)") == (
+        "gan/nonsaturating (algorithm unrolled, augmentation diffaugment) on ring8, mean of 2 seeds (0, 1)")

@@ -26,7 +26,7 @@ def code_blocks(path: Path, language: str) -> list[str]:
 def documented(make_distribution) -> Zoo:
     """Every plugin of docs/plugin-authors.md installed as a distribution of its own."""
     example, *capabilities = code_blocks(AUTHORS, "python")
-    (pyproject,) = code_blocks(AUTHORS, "toml")
+    pyproject, _suites = code_blocks(AUTHORS, "toml")
     assert 'example = "ganzoo_example"' in pyproject
     make_distribution("ganzoo-example", "0.1.0", "ganzoo_example", example, entry_point="example")
     for source in capabilities:
@@ -85,6 +85,29 @@ def test_the_algorithm_trains_its_encoder(documented, tmp_path):
     assert checkpoint.state_dict("algorithm")["updates"].item() == 5
     assert trainer.optimizers["e"].param_groups[0]["lr"] == 1e-3
     assert "loss_e" in rundir.read_jsonl(tmp_path / "run" / rundir.STATS)[-1]
+
+
+def test_every_pin_of_the_core_follows_from_the_plugin_api_it_needs(tmp_path):
+    from ganzoo.api.version import PLUGIN_API, core_requirement
+    from ganzoo.cli.scaffold import write_plugin
+    from ganzoo.registry.discovery import get_zoo
+
+    example, suites = code_blocks(AUTHORS, "toml")
+    declared = re.search(r'ganzoo_plugin_api = "([0-9.]+)"', code_blocks(AUTHORS, "python")[0]).group(1)
+    assert f'"{core_requirement(declared)}"' in example
+    assert f'"{core_requirement("2.1")}"' in suites and "package-data" in suites
+    assert core_requirement("2.2") == "ganzoo-core>=0.2.6,<0.3"
+    scaffolded = write_plugin("pinned", tmp_path, get_zoo()) / "pyproject.toml"
+    assert f'"{core_requirement(PLUGIN_API)}"' in scaffolded.read_text()
+
+
+def test_the_plugin_list_names_every_first_party_plugin():
+    listed = [line.split()[-1] for line in (ROOT / "plugins" / "requirements.txt").read_text().splitlines()
+              if line.startswith("-e ")]
+    folders = sorted(f"plugins/{path.parent.name}" for path in (ROOT / "plugins").glob("*/pyproject.toml"))
+    assert sorted(listed) == folders and len(set(listed)) == len(listed)
+    for command in code_blocks(ROOT / "README.md", "bash")[:2]:
+        assert "-r plugins/requirements.txt" in command and "-e plugins/" not in command
 
 
 def test_ci_runs_readme_command_two():

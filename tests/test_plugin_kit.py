@@ -159,10 +159,39 @@ def test_a_new_plugin_installs_trains_on_ring8_and_passes_its_own_tests(tmp_path
     command = [sys.executable, "-m", "ganzoo"]
     listed = subprocess.run([*command, "plugins"], env=env, capture_output=True, text=True, check=True).stdout
     assert "ganzoo-tiny 0.1.0  (plugin 'tiny', ok)\n    gans: tiny\n    objectives: tiny-ns" in listed
-    config = tmp_path / "run.toml"
-    config.write_text(f'gan = "tiny"\ndataset = "ring8"\nsteps = 300\ndevice = "cpu"\nout_dir = "{tmp_path / "run"}"\n')
-    trained = subprocess.run([*command, "train", str(config), "--quiet"], env=env, capture_output=True, text=True)
+    # the run its README starts with
+    trained = subprocess.run([*command, "train", "run.toml", "--quiet"], env=env, capture_output=True, text=True,
+                             cwd=folder)
     assert trained.returncode == 0 and "step 300: modes" in trained.stdout, trained.stderr
+    assert (folder / "runs" / "tiny-ring8" / "checkpoints" / "last.safetensors").is_file()
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder / "tests")],
                            env=env, capture_output=True, text=True, cwd=folder)
     assert tests.returncode == 0 and " passed" in tests.stdout, tests.stdout
+
+
+POINTS_FLIP = """
+import torch
+from ganzoo import Augmentation, AugmentationSpec, DataInfo, hookimpl
+
+ganzoo_plugin_api = "2.3"
+
+
+class Flip(Augmentation):
+    def __call__(self, samples):
+        if samples.dim() != 2 or samples.shape[1] != 2:
+            raise ValueError(f"flip takes 2D points, shape (batch, 2); got {tuple(samples.shape)}")
+        return samples * torch.tensor([-1.0, 1.0])
+
+
+@hookimpl
+def register_augmentations(register):
+    register(AugmentationSpec(name="points-flip", build=lambda options: Flip(), citation="-",
+                              serves=(DataInfo((2,)),)))
+"""
+
+
+def test_an_augmentation_is_checked_on_the_data_it_serves(capsys, make_distribution):
+    make_distribution("ganzoo-flip", "0.1", "ganzoo_flip", POINTS_FLIP)
+    assert main(["plugin", "check", "ganzoo-flip"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  augmentation[points-flip]-differentiable-(2,)" in out and "(3,16,16)" not in out

@@ -304,3 +304,15 @@ def test_listing_works_with_a_broken_plugin_installed(make_distribution, capsys,
         out, err = capsys.readouterr()
         assert code == 0 and listed in out
         assert err.startswith("ganzoo: warning: plugin 'ganzoo_broken'") and err.count("\n") == 1
+
+
+def test_ganzoo_list_takes_every_kind_wildcards_and_comma_separated_patterns():
+    import ganzoo
+
+    assert ganzoo.list("gans", "wgan*") == ["wgan", "wgan-gp", "wgan-gp-resnet"]
+    assert ganzoo.list("gans", "pacgan, gan") == ["gan", "pacgan"]
+    assert "toy" in ganzoo.list("suites") and "alternating" in ganzoo.list("algorithms")
+    with pytest.raises(ValueError, match=r"unknown kind 'gan'; did you mean 'gans'\? kinds: gans, objectives"):
+        ganzoo.list("gan")
+    with pytest.warns(DeprecationWarning, match=r"use ganzoo.list\('objectives', pattern\)"):
+        assert ganzoo.list_objectives("fgan-k*") == ganzoo.list("objectives", "fgan-k*") == ["fgan-kl"]

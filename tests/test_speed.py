@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ganzoo.cli import main
 from ganzoo.errors import ConfigError, SpeedWarning
 from ganzoo.run import rundir
 from ganzoo.testing import train, trainer
 from ganzoo.training.checkpoint import load_checkpoint
-from ganzoo.training.speed import resolve_precision
+from ganzoo.training.precision import resolve_precision
 from ganzoo_r1 import r1_penalty
 from ganzoo_wgan.objectives import GradientPenalty
 
@@ -77,13 +80,24 @@ def test_an_fp16_run_checkpoints_its_loss_scale_and_resumes_exactly(tmp_path):
     resumed = train(tmp_path / "b", gan="gan", steps=30, resume=True, **fp16)
     for a, b in zip(straight.generator.state_dict().values(), resumed.generator.state_dict().values()):
         assert torch.equal(a, b)
-    assert resumed.services.scalers["d"].state_dict() == straight.services.scalers["d"].state_dict()
+    assert resumed.precision.scalers["d"].state_dict() == straight.precision.scalers["d"].state_dict()
 
 
-def test_a_resumed_run_keeps_its_precision(tmp_path):
+def test_a_resumed_run_keeps_its_precision(tmp_path, capsys):
     train(tmp_path / "run", gan="gan", steps=10)
     with pytest.raises(Exception, match="speed"):
         train(tmp_path / "run", gan="gan", steps=20, resume=True, speed={"precision": "bf16"})
+    # the same setting resolved to another precision: 'auto' trained in bf16 on a GPU, resumed on this CPU
+    checkpoint = tmp_path / "run" / rundir.LAST_CHECKPOINT
+    tensors, metadata = load_file(str(checkpoint)), safe_open(str(checkpoint), "pt").metadata()
+    provenance = json.loads(metadata["provenance"])
+    provenance["speed"]["precision"] = "bf16"
+    save_file(tensors, str(checkpoint), metadata={**metadata, "provenance": json.dumps(provenance)})
+    assert main(["train", str(tmp_path / "run"), "--resume", "--set", "steps=20", "--quiet"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (f"ganzoo: error: {checkpoint} was trained in bf16, but speed.precision = 'auto' means fp32 on "
+                     "cpu: resume it on a GPU with bfloat16, or start a new run (a run keeps one precision)")
+    assert load_checkpoint(checkpoint).step == 10  # the run is as it was
 
 
 def _mlp_critic() -> nn.Module:

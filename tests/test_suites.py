@@ -142,6 +142,10 @@ def test_a_plugin_contributes_suites_and_list_shows_budgets_costs_and_broken_fil
     assert re.search(r"toy-pacgan: PacGAN Table 1.*\n.*--budget paper: 80 runs of 400,000 steps \(10 seeds\), the "
                      r"published protocol", out)
     assert "toy: Toy 2D mode coverage" in out and "--budget quick: up to " in out
+    # its entry '*' takes in every installed GAN, a third party's too, and the listing says so
+    toy = out[out.index("toy: Toy 2D"):out.index("toy-pacgan:")]
+    assert (f"entry '*': every installed GAN it matches, so installing a GAN plugin adds it here (those that do not "
+            f"take the suite's data are left out): now {len(zoo.gans.names())}, from ganzoo-ali, ") in toy
 
 
 def test_budgets_set_steps_per_entry_and_published_rows_per_budget(tmp_path):
@@ -251,3 +255,11 @@ def test_an_unbounded_end_is_written_inf_in_a_suite_file(tmp_path):
                                          {"key": "fid", "label": "FID", "better": "lower", "range": [0, float("inf")]}]))
     path.write_text(path.read_text().replace("Infinity", "inf"))
     assert [c.range for c in load_suite_file(path).columns] == [(None, 3), (0, None)]
+
+
+def test_the_docs_list_every_key_a_suites_run_table_may_not_set():
+    from ganzoo.bench.suite import SUITE_KEYS
+
+    docs = (Path(__file__).parents[1] / "docs" / "benchmarks.md").read_text()
+    sentence = " ".join(docs[docs.index("a `[run]` table that sets what the suite sets itself"):].split("), a missing")[0].split())
+    assert {f"`{key}`" for key in SUITE_KEYS} <= set(re.findall(r"`[a-z_]+`", sentence))

@@ -227,7 +227,9 @@ class AlgorithmSpec:
 @dataclass(frozen=True)
 class AugmentationSpec:
     """An augmentation applied before every discriminator call: ``build(options)`` returns an
-    :class:`~ganzoo.api.augmentation.Augmentation`. A run picks one with ``augmentation = "<name>"``."""
+    :class:`~ganzoo.api.augmentation.Augmentation`. A run picks one with ``augmentation = "<name>"``.
+    ``serves`` lists the data it takes (API 2.3; by default images), as a GAN's does: the conformance checks
+    apply it to each."""
 
     name: str
     build: Callable[[Any], Augmentation]
@@ -235,6 +237,7 @@ class AugmentationSpec:
     description: str = ""
     options: type[Options] = NoOptions
     references: tuple[Reference, ...] = ()  # the papers to cite (API 2.2), as GanSpec's
+    serves: tuple[DataInfo, ...] = (DataInfo(shape=(3, 16, 16)),)
 
     def __post_init__(self) -> None:
         _checked_references(self)

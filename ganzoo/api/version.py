@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
-CORE_VERSION = "0.2.6"  # ganzoo-core's version, as pyproject.toml says; ganzoo.__version__
-PLUGIN_API = "2.2"  # 2.2: the optional references of GAN, objective, algorithm and augmentation specs
+CORE_VERSION = "0.2.7"  # ganzoo-core's version, as pyproject.toml says; ganzoo.__version__
+PLUGIN_API = "2.3"  # 2.3: ganzoo.list and ganzoo.generate; 2.2: the references of GAN, objective, ... specs
 DECLARATION = "ganzoo_plugin_api"
+# The first ganzoo-core release providing each plugin API version: a plugin written for one needs that core or a
+# later one of the same major series (docs/changelog.md); ganzoo plugin new and the docs take their pin from here
+FIRST_CORE = {"2.0": "0.2.0", "2.1": "0.2.2", "2.2": "0.2.6", "2.3": "0.2.7"}
 _FORM = re.compile(r"(\d+)\.(\d+)")
 
 
@@ -32,3 +35,10 @@ def incompatibility(declared: object, core_version: str) -> str | None:
         advice = "upgrade ganzoo-core" if (major, minor) > (core_major, core_minor) else "upgrade the plugin"
         return f"targets plugin API {declared}, but {provided}; {advice} (see docs/changelog.md)"
     return None
+
+
+def core_requirement(api: str = PLUGIN_API) -> str:
+    """The dependency a plugin written for plugin API ``api`` declares, e.g. ``ganzoo-core>=0.2.6,<0.3``."""
+    first = FIRST_CORE[api]
+    major, minor, _ = first.split(".")
+    return f"ganzoo-core>={first},<{major}.{int(minor) + 1}"

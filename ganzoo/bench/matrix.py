@@ -5,14 +5,17 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ganzoo.bench.suite import SUITE_KEYS, Budget, Entry, Suite, is_pattern, load_suite_file
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
-from ganzoo.run.config import RunConfig, SpeedConfig, deep_merge, resolve_config
+from ganzoo.run.config import RunConfig, deep_merge, fields_where, resolve_config
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,22 @@ def find_suite(name_or_path: str, zoo: Zoo) -> Suite:
     return suite
 
 
-# --set keys that leave a run's protocol as it was: where the data is, how often a run writes, how it computes
-PROTOCOL_NEUTRAL = {"dataset_options.root", "dataset_options.download", "dataset_options.in_memory", "log_every",
-                    "sample_every", "checkpoint_every", *(f"speed.{key}" for key in SpeedConfig.model_fields)}
+
+
+def _dotted(names: Iterable[str]) -> set[str]:
+    """Run-config fields as --set names them: a table's keys one by one ('speed.precision')."""
+    keys: set[str] = set()
+    for name in names:
+        table = RunConfig.model_fields[name].annotation
+        is_table = isinstance(table, type) and issubclass(table, BaseModel)
+        keys |= {f"{name}.{key}" for key in table.model_fields} if is_table else {name}  # type: ignore[union-attr]
+    return keys
+
+
+# --set keys that leave a run's protocol as it was: how often a run writes and how it computes (declared on
+# RunConfig's fields), and where an image data set's files are
+PROTOCOL_NEUTRAL = {"dataset_options.root", "dataset_options.download", "dataset_options.in_memory",
+                    *_dotted(fields_where(comparable=True))}
 
 
 def flat_items(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -14,12 +14,13 @@ from ganzoo.bench.matrix import Job
 from ganzoo.bench.suite import Suite
 from ganzoo.errors import GanzooError, RunDirError
 from ganzoo.run import rundir
+from ganzoo.run.config import fields_where
 from ganzoo.utils import write_text_whole
 
 RESULTS = "results.jsonl"
 SUITE_FILE = "suite.json"
 # Settings that change neither what is trained nor what is measured: left out of the config's hash
-UNHASHED = ("device", "out_dir", "log_every", "sample_every", "checkpoint_every", "eval_every", "logging")
+UNHASHED = fields_where(result=False)
 
 
 def config_sha256(config: dict[str, Any]) -> str:

@@ -121,7 +121,21 @@ def list_suites(zoo: Zoo) -> str:
             plural = "s" if runs != 1 else ""
             lines.append(f"  --budget {budget_name}: {'' if exact else 'up to '}{runs} run{plural} of {steps} steps "
                          f"({budget.seeds} seed{'s' if budget.seeds > 1 else ''}), {tag}; {cost}")
+        lines += _pattern_lines(suite, zoo)
     return "\n".join(lines) if lines else "no suites registered"
+
+
+def _pattern_lines(suite: Suite, zoo: Zoo) -> list[str]:
+    """What a pattern entry takes in: every installed GAN it matches, from whichever distribution, so installing a
+    GAN plugin adds runs to the suite."""
+    lines = []
+    for pattern in dict.fromkeys(entry.gan for entry in suite.entries if is_pattern(entry.gan)):
+        names = zoo.gans.names(pattern)
+        sources = sorted({zoo.gans.source(name).distribution for name in names})
+        lines.append(f"  entry '{pattern}': every installed GAN it matches, so installing a GAN plugin adds it here "
+                     f"(those that do not take the suite's data are left out): now {len(names)}, from "
+                     f"{', '.join(sources) or 'nothing installed'}")
+    return lines
 
 
 def _run_count(suite: Suite, seeds: int, zoo: Zoo) -> tuple[int, bool]:

@@ -30,8 +30,8 @@ def _run_table(value: dict[str, Any]) -> dict[str, Any]:
     taken = sorted(SUITE_KEYS & set(value))
     if taken:
         raise ValueError(f"sets {', '.join(taken)}, which the suite sets for each run (entries name gan and "
-                         f"objective, the suite its datasets, budgets steps and seeds; device and out_dir are "
-                         f"the command line's)")
+                         f"objective, the suite its datasets, budgets steps and seeds, and every run is measured "
+                         f"at its last step; device and out_dir are the command line's)")
     return value
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import torch
 
+from ganzoo.api.metric import MetricsConfig
 from ganzoo.api.prior import generate, has_w_space, w_codes
 from ganzoo.cli.restore import RestoredRun, restore_run
 from ganzoo.errors import ConfigError, GanzooError, RunDirError, one_line
 from ganzoo.metrics.evaluation import EVAL_SEED, Evaluator
 from ganzoo.registry.discovery import get_zoo
 from ganzoo.run import rundir
-from ganzoo.run.config import deep_merge, parse_overrides, read_toml, resolve_config
+from ganzoo.run.config import beyond_the_pair, load_config, validate
 from ganzoo.run.plan import RunPlan
 from ganzoo.sampling.codes import load_codes
 from ganzoo.sampling.generation import (
@@ -109,15 +110,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ganzoo.training.trainer import Trainer
 
     zoo = get_zoo()
+    raw = None
     if args.config.is_dir():  # a run directory: its own config, wherever it now lives
         if not (args.config / rundir.CONFIG).is_file():
             raise RunDirError(f"{args.config} is not a run directory (no {rundir.CONFIG})")
         raw = rundir.read_json_object(args.config / rundir.CONFIG)
         raw["out_dir"] = str(args.config)
-    else:
-        raw = read_toml(args.config)
-    where = f"{args.config} with --set" if args.overrides else str(args.config)
-    config = resolve_config(deep_merge(raw, parse_overrides(args.overrides)), zoo, where)
+    config = load_config(args.config, args.overrides, zoo, raw=raw)
     trainer = Trainer(config, zoo, progress=not args.quiet)
     trainer.prepare(resume=args.resume)
     if not trainer.world.writer:  # another process of a torchrun launch: rank 0 reports
@@ -126,8 +125,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = f"from step {trainer.step} " if trainer.step else ""
     where = f"{trainer.world.size} processes on {trainer.device.type}" if trainer.world.size > 1 else str(
         trainer.device)
-    print(f"training {config.gan} with {config.objective} on {config.dataset} {start}to step {config.steps} "
-          f"on {where} -> {trainer.run_dir}")
+    print(f"training {config.gan} with {config.objective}{beyond_the_pair(config.model_dump())} on {config.dataset} "
+          f"{start}to step {config.steps} on {where} -> {trainer.run_dir}")
     records = trainer.fit()
     print(f"done at step {trainer.step}; checkpoint {trainer.run_dir / rundir.LAST_CHECKPOINT}")
     for record in records:
@@ -228,10 +227,12 @@ def _check_w_space(run: RestoredRun, option: str | None) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     zoo = get_zoo()
-    run = restore_run(args.run, zoo, raw=args.raw)
     asked = {key: getattr(args, key) for key in ("num_generated", "num_reference", "reference_split",
                                                  "inception_weights") if getattr(args, key) is not None}
-    config = run.config.model_copy(update={"metrics": run.config.metrics.model_copy(update=asked)})
+    validate(MetricsConfig, asked, "ganzoo eval")  # the [metrics] table's own checks, before the run loads
+    run = restore_run(args.run, zoo, raw=args.raw)
+    metrics = validate(MetricsConfig, {**run.config.metrics.model_dump(), **asked}, "ganzoo eval")
+    config = run.config.model_copy(update={"metrics": metrics})
     evaluator = Evaluator(RunPlan.create(config, zoo, training=False), zoo, run.data)
     if not evaluator:
         raise GanzooError(f"no registered metric suite applies to data set '{config.dataset}' "

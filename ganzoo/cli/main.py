@@ -9,7 +9,6 @@ import sys
 import warnings
 from pathlib import Path
 
-from ganzoo.api.metric import MAX_SAMPLES, MIN_SAMPLES
 from ganzoo.api.version import CORE_VERSION
 from ganzoo.errors import CurvesWarning, DamagedRecordWarning, GanzooError, one_line
 from ganzoo.interrupts import EXIT_INTERRUPTED
@@ -321,9 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=Path, metavar="RUN", help="a run directory or a checkpoint file")
     p.add_argument("--seed", type=seed, default=None, help="sampling seed (default: the protocol's)")
     p.add_argument("--raw", action="store_true", help="use the generator's last weights, not their moving average")
-    p.add_argument("--num-generated", type=bounded(MIN_SAMPLES, MAX_SAMPLES), default=None, metavar="N",
+    p.add_argument("--num-generated", type=int, default=None, metavar="N",
                    help="images: generated samples (default the run's metrics.num_generated, 10000)")
-    p.add_argument("--num-reference", type=bounded(MIN_SAMPLES, MAX_SAMPLES), default=None, metavar="N",
+    p.add_argument("--num-reference", type=int, default=None, metavar="N",
                    help="images: reference images, the first of the split (default the run's, all)")
     p.add_argument("--reference-split", default=None, metavar="SPLIT",
                    help="images: the data set's split to compare with (default the run's; e.g. test)")

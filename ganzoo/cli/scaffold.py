@@ -12,7 +12,7 @@ import re
 from importlib import metadata
 from pathlib import Path
 
-from ganzoo.api.version import PLUGIN_API
+from ganzoo.api.version import PLUGIN_API, core_requirement
 from ganzoo.errors import GanzooError
 from ganzoo.registry.discovery import Zoo
 
@@ -28,7 +28,7 @@ version = "0.1.0"
 description = "ganzoo plugin: the {name} GAN"
 readme = "README.md"
 requires-python = ">=3.10"
-dependencies = ["ganzoo-core>=0.2.2,<0.3", "torch>=2.1"]
+dependencies = ["{requirement}", "torch>=2.1"]
 
 [project.optional-dependencies]
 test = ["pytest>=7.4"]
@@ -121,6 +121,14 @@ def test_it_trains_on_ring8_and_is_measured(tmp_path):
     assert run.step == 20 and record["metrics"]["num_modes"] == 8
 '''
 
+RUN = '''# A first run of the plugin's GAN, from this folder: ganzoo train run.toml
+gan = "{name}"
+objective = "{name}-ns"
+dataset = "ring8"
+steps = 300
+out_dir = "runs/{name}-ring8"
+'''
+
 README = '''# ganzoo-{name}
 
 A plugin for [ganzoo](https://pypi.org/project/ganzoo-core/): the GAN `{name}` and its
@@ -128,7 +136,7 @@ objective `{name}-ns`.
 
 ```console
 $ pip install -e '.[test]'       # then ganzoo finds it: `ganzoo plugins`
-$ ganzoo train run.toml          # with gan = "{name}" and dataset = "ring8"
+$ ganzoo train run.toml          # {name} on ring8 for 300 steps, into runs/{name}-ring8
 $ ganzoo plugin check ganzoo-{name}
 $ pytest tests                   # the conformance checks, and your own tests
 ```
@@ -155,9 +163,9 @@ def write_plugin(name: str, folder: Path, zoo: Zoo) -> Path:
     target = folder / f"ganzoo-{name}"
     if target.exists():
         raise GanzooError(f"{target} already exists; choose another name or folder")
-    values = {"name": name, "module": module, "api": PLUGIN_API,
+    values = {"name": name, "module": module, "api": PLUGIN_API, "requirement": core_requirement(),
               "cls": "".join(part.capitalize() for part in name.split("-"))}
-    files = {"pyproject.toml": PYPROJECT, "README.md": README, f"{module}/__init__.py": MODULE,
+    files = {"pyproject.toml": PYPROJECT, "README.md": README, "run.toml": RUN, f"{module}/__init__.py": MODULE,
              f"tests/test_{module[len('ganzoo_'):]}.py": TESTS}
     for relative, template in files.items():
         path = target / relative

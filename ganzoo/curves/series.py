@@ -19,9 +19,10 @@ import numpy as np
 
 from ganzoo.errors import RunDirError
 from ganzoo.run import rundir
+from ganzoo.run.config import beyond_the_pair, fields_where
 
 BOOKKEEPING = ("step", "seconds")  # logged with every record, not statistics of the training
-APART = ("seed", "out_dir")  # settings in which runs of one config may differ (as ganzoo.training.seeds.APART)
+APART = fields_where(apart=True)  # settings in which runs of one config may differ: seed and folder
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,11 @@ def read_run(path: Path) -> RunCurves:
 
 
 def run_label(config: dict[str, Any], seeds: str | None = None) -> str:
-    """``"<gan>/<objective> on <dataset>, seed <s>"``, or ``seeds`` in place of the seed."""
+    """``"<gan>/<objective> on <dataset>, seed <s>"`` (with the algorithm and augmentation where they set the run
+    apart), or ``seeds`` in place of the seed."""
     parts = [str(config.get(key, "?")) for key in ("gan", "objective", "dataset")]
-    return f"{parts[0]}/{parts[1]} on {parts[2]}, " + (seeds or f"seed {config.get('seed', '?')}")
+    return (f"{parts[0]}/{parts[1]}{beyond_the_pair(config)} on {parts[2]}, "
+            + (seeds or f"seed {config.get('seed', '?')}"))
 
 
 def _divergence_name(path: Path) -> str | None:

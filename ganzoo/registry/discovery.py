@@ -261,12 +261,14 @@ def _malformed(spec: Any) -> str | None:
     claimed = sorted({key for table in tables for key in table if key in USERS_KEYS})
     if claimed:
         return f"defaults and overrides may not set {', '.join(claimed)}: where and how a run goes is the user's"
-    if isinstance(spec, GanSpec):
-        if not all(isinstance(name, str) for name in (spec.default_objective, spec.default_algorithm)):
-            return "default_objective and default_algorithm must be names"
-        if not (isinstance(spec.serves, (tuple, list)) and spec.serves
-                and all(isinstance(info, DataInfo) for info in spec.serves)):
-            return "serves must be a non-empty tuple of ganzoo.DataInfo (the data the GAN claims to serve)"
+    if isinstance(spec, GanSpec) and not all(isinstance(name, str)
+                                             for name in (spec.default_objective, spec.default_algorithm)):
+        return "default_objective and default_algorithm must be names"
+    if isinstance(spec, (GanSpec, AugmentationSpec)) and not (
+            isinstance(spec.serves, (tuple, list)) and spec.serves
+            and all(isinstance(info, DataInfo) for info in spec.serves)):
+        what = "GAN" if isinstance(spec, GanSpec) else "augmentation"
+        return f"serves must be a non-empty tuple of ganzoo.DataInfo (the data the {what} claims to serve)"
     return None
 
 

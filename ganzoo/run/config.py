@@ -14,6 +14,7 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -37,6 +38,30 @@ MAX_Z_DIM = 2**16
 MAX_STEPS = 2**40  # also bounds every *_every interval and the EMA's start
 MAX_D_STEPS = 10**4
 MAX_DATA_WORKERS = 256
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a run-config field is besides its type and bounds, declared once on the field (``Annotated[type,
+    Role(...)]``) and read by every part that treats fields differently. Fields without one are the method's."""
+
+    resumable: bool = False  # may differ when the run resumes (--resume): it leaves the trained state as it is
+    result: bool = True      # changes the run's results; False: where it runs and how often it writes (records
+                             # of runs differing only in such fields share their config hash)
+    comparable: bool = False  # a bench --set of it keeps the figures comparable with the suite's published ones
+    apart: bool = False      # runs of one config may differ in it: the seeds of a leaderboard row, of a plot's mean
+
+
+PLACE = Role(resumable=True, result=False)  # where, on what and how a run writes, not what it trains
+INTERVAL = Role(resumable=True, result=False, comparable=True)  # how often a run writes what it has
+
+
+def fields_where(**wanted: bool) -> frozenset[str]:
+    """The run-config fields whose role has each of ``wanted``'s values, e.g. ``fields_where(resumable=True)``."""
+    def role(name: str) -> Role:
+        return next((m for m in RunConfig.model_fields[name].metadata if isinstance(m, Role)), Role())
+    return frozenset(name for name in RunConfig.model_fields
+                     if all(getattr(role(name), key) == value for key, value in wanted.items()))
 
 
 Beta = Annotated[float, Field(ge=0, lt=1)]
@@ -119,7 +144,7 @@ class RunConfig(StrictModel):
     augmentation_options: dict[str, Any] = Field(default_factory=dict)
     conditional: bool = Field(False, description="class-conditional G and D (needs a labelled data set)")
     ema: EmaConfig = Field(default_factory=EmaConfig)
-    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    metrics: Annotated[MetricsConfig, Role(resumable=True)] = Field(default_factory=MetricsConfig)
     z_dim: int = Field(100, gt=0, le=MAX_Z_DIM)
     prior: Literal["normal", "uniform"] = "normal"
     optimizer_g: OptimizerConfig = Field(default_factory=OptimizerConfig)
@@ -133,18 +158,19 @@ class RunConfig(StrictModel):
         "with lr_decay = 'linear': the fraction of the steps trained at the set rates before they start to fall "
         "(CycleGAN: 0.5, 100 of 200 epochs)"))
     batch_size: int = Field(64, gt=0, le=MAX_BATCH_SIZE)
-    steps: int = Field(2000, gt=0, le=MAX_STEPS, description="generator steps")
-    seed: int = Field(0, ge=0, lt=2**62)
-    device: str = "auto"
-    out_dir: Path | None = Field(None, description="run directory; default runs/<gan>-<objective>-<dataset>-seed<seed>")
-    log_every: int = Field(50, gt=0, le=MAX_STEPS)
-    sample_every: int = Field(1000, ge=0, le=MAX_STEPS, description="0 disables periodic samples")
-    eval_every: int | None = Field(None, ge=0, le=MAX_STEPS, description=(
+    steps: Annotated[int, Role(resumable=True)] = Field(2000, gt=0, le=MAX_STEPS, description="generator steps")
+    seed: Annotated[int, Role(apart=True)] = Field(0, ge=0, lt=2**62)
+    device: Annotated[str, PLACE] = "auto"
+    out_dir: Annotated[Path | None, Role(resumable=True, result=False, apart=True)] = Field(None, description=(
+        "run directory; default runs/<gan>-<objective>-<dataset>-seed<seed>"))
+    log_every: Annotated[int, INTERVAL] = Field(50, gt=0, le=MAX_STEPS)
+    sample_every: Annotated[int, INTERVAL] = Field(1000, ge=0, le=MAX_STEPS, description="0 disables periodic samples")
+    eval_every: Annotated[int | None, PLACE] = Field(None, ge=0, le=MAX_STEPS, description=(
         "generator steps between evaluations; 0: only at the end for 2D toy data, none for images. Default 1000 "
         "for toy data and 0 for images, whose metrics take long on a CPU (measure them with 'ganzoo eval')"))
-    checkpoint_every: int = Field(1000, gt=0, le=MAX_STEPS)
-    speed: SpeedConfig = Field(default_factory=SpeedConfig)
-    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    checkpoint_every: Annotated[int, INTERVAL] = Field(1000, gt=0, le=MAX_STEPS)
+    speed: Annotated[SpeedConfig, Role(comparable=True)] = Field(default_factory=SpeedConfig)
+    logging: Annotated[LoggingConfig, PLACE] = Field(default_factory=LoggingConfig)
 
     @field_validator("gan", "objective", "algorithm", "augmentation", "dataset")
     @classmethod
@@ -199,6 +225,14 @@ class RunConfig(StrictModel):
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True)
+
+
+def beyond_the_pair(config: Mapping[str, Any]) -> str:
+    """What sets a run apart besides its GAN, objective and data, for banners and legends: its algorithm (unless
+    the core's alternating one) and its augmentation, e.g. ``" (algorithm unrolled, augmentation ada)"``."""
+    words = [f"{key} {config[key]}" for key in ("algorithm", "augmentation")
+             if config.get(key) not in (None, "alternating")]
+    return f" ({', '.join(words)})" if words else ""
 
 
 def default_run_dir(gan: str, objective: str, dataset: str, seed: int) -> Path:
@@ -360,5 +394,10 @@ def _named_or_default(name: str | None, gan: Any, key: str, registry: Any) -> st
     return str(default)
 
 
-def load_config(path: Path, overrides: Iterable[str], zoo: Any) -> RunConfig:
-    return resolve_config(deep_merge(read_toml(path), parse_overrides(overrides)), zoo, _printable(str(path)))
+def load_config(path: Path, overrides: Iterable[str], zoo: Any, *, raw: Mapping[str, Any] | None = None) -> RunConfig:
+    """The run config of ``ganzoo train PATH --set ...``: the TOML file at ``path`` (or ``raw``, a run directory's
+    stored config), the ``--set`` overrides on top, resolved against the zoo."""
+    overrides = list(overrides)
+    where = f"{path} with --set" if overrides else str(path)
+    table = read_toml(path) if raw is None else raw
+    return resolve_config(deep_merge(table, parse_overrides(overrides)), zoo, _printable(where))

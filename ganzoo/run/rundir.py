@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ganzoo.errors import CheckpointError, DamagedRecordWarning, RunDirError, TrainingDiverged
-from ganzoo.run.config import RunConfig
+from ganzoo.run.config import RunConfig, fields_where
 from ganzoo.utils import replace_durably
 
 try:
@@ -39,9 +39,8 @@ STATS = "stats.jsonl"
 METRICS = "metrics.jsonl"
 LAST_CHECKPOINT = Path("checkpoints") / "last.safetensors"
 BEST_CHECKPOINT = Path("checkpoints") / "best.safetensors"
-# Keys that may change when a run is resumed: they do not change what is trained.
-RESUMABLE_KEYS = {"steps", "device", "out_dir", "log_every", "sample_every", "eval_every", "checkpoint_every",
-                  "metrics", "logging"}
+# Keys that may change when a run is resumed: they do not change what is trained (declared on RunConfig's fields)
+RESUMABLE_KEYS = fields_where(resumable=True)
 # Everything a run writes, by the first part of its path: what a run that fails before its first checkpoint removes.
 CURVES = "curves.png"
 TENSORBOARD = "tensorboard"
@@ -128,7 +127,7 @@ def read_json_object(path: Path) -> dict[str, Any]:
 
 def resumable_keys(config: RunConfig) -> set[str]:
     """The keys a resumed run may change; not ``steps`` under a learning-rate decay, whose schedule hangs on it."""
-    return RESUMABLE_KEYS - ({"steps"} if config.lr_decay != "none" else set())
+    return set(RESUMABLE_KEYS) - ({"steps"} if config.lr_decay != "none" else set())
 
 
 def config_differences(stored: dict[str, Any], config: RunConfig) -> list[str]:

@@ -291,22 +291,23 @@ def _algorithm_checks(zoo: Zoo, name: str, record: PluginRecord) -> list[Check]:
 
 
 def _augmentation_checks(zoo: Zoo, name: str, record: PluginRecord) -> list[Check]:
-    image = DataInfo(shape=(3, 16, 16))
+    served = zoo.augmentations.get(name).serves  # each data description it claims, as a GAN's serves
 
-    def make(folder: Path) -> Trainer:
-        return _trainer(zoo, folder, gan=kit.MLP, augmentation=name, batch_size=8, **_data_config(image))
+    def make(folder: Path, info: DataInfo = served[0]) -> Trainer:
+        return _trainer(zoo, folder, gan=kit.MLP, augmentation=name, batch_size=8, **_data_config(info))
 
-    def differentiable(folder: Path) -> str:
-        augmentation = make(folder).augmentation
+    def differentiable(info: DataInfo, folder: Path) -> str:
+        augmentation = make(folder, info).augmentation
         assert augmentation is not None
-        samples = (torch.rand(8, *image.shape) * 2 - 1).requires_grad_(True)
+        samples = (torch.rand(8, *info.shape) * 2 - 1).requires_grad_(True)
         out = augmentation(samples)
         assert out.shape == samples.shape, f"the augmentation turned {tuple(samples.shape)} into {tuple(out.shape)}"
         out.square().sum().backward()
         assert samples.grad is not None and torch.isfinite(samples.grad).all(), "no finite gradient reaches the input"
         return "shapes kept, gradients reach the samples"
 
-    return [Check(f"augmentation[{name}]-differentiable", differentiable),
+    return [*(Check(f"augmentation[{name}]-differentiable-{_label(info)}", functools.partial(differentiable, info))
+              for info in served),
             Check(f"augmentation[{name}]-trains-and-resumes", lambda folder: _resumes_bit_for_bit(make, folder))]
 
 

@@ -1,4 +1,11 @@
-"""The step loop of one run."""
+"""The step loop of one run, and the order of events in it.
+
+Each step, :meth:`Trainer.train_step` sets the learning rates, runs the algorithm's step (its forward passes under
+the run's precision, its statistics collected), updates the moving average of G and counts the step. Then
+:meth:`Trainer.write_due_outputs` writes what falls due at the new step: the statistics' log line, the checkpoint,
+the sample picture, the evaluation, and the curves beside the picture. The last step also gets whatever of these
+is still missing (:meth:`Trainer.fit`).
+"""
 
 from __future__ import annotations
 
@@ -24,12 +31,14 @@ def train_run(run: Trainer) -> None:
     try:
         if run.step > 0:  # resumed: what a stop right after the checkpoint left undone at this step
             run.resume_outputs()
-            run._outputs(started, bar)
+            run.write_due_outputs(started, bar)
         while run.step < run.config.steps:
-            with run.interrupts.deferred():  # Ctrl-C inside a step stops after it: see InterruptGuard
+            # One step; a Ctrl-C inside it stops after it (see InterruptGuard)
+            with run.interrupts.deferred():
                 run.train_step()
             bar.update(1)
-            run._outputs(started, bar)
+            # What falls due at the new step
+            run.write_due_outputs(started, bar)
     except (CheckpointError, TrainingDiverged):
         raise  # a checkpoint that cannot be written, or weights that are not finite: keep the last checkpoint
     except (KeyboardInterrupt, GanzooError):  # Ctrl-C, or an unreadable image drawn mid-run

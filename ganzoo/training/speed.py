@@ -1,13 +1,12 @@
-"""How the runner computes, set by a run config's ``[speed]`` table: mixed precision, compilation, GPU settings.
+"""How the runner computes, set by a run config's ``[speed]`` table: compilation, memory layout, GPU settings and
+data workers (its ``precision`` is owned by :mod:`ganzoo.training.precision`).
 
-None of it changes the method: autocast keeps float32 weights, optimizer states and losses, and rounds the
-networks' forward passes; the GPU settings choose faster kernels. On the CPU the defaults change nothing, so
+None of it changes the method: the GPU settings choose faster kernels. On the CPU the defaults change nothing, so
 seeded runs still repeat bit for bit (at the same thread count).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import warnings
@@ -18,22 +17,8 @@ import torch
 from torch import nn
 
 from ganzoo.api.objective import Objective
-from ganzoo.api.state import Stateful
-from ganzoo.errors import ConfigError, SpeedWarning
+from ganzoo.errors import SpeedWarning
 from ganzoo.run.config import SpeedConfig
-
-AUTOCAST = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
-
-
-def resolve_precision(name: str, device: torch.device) -> str:
-    """``auto`` is bf16 on a CUDA GPU that has it (Ampere and later), fp32 anywhere else."""
-    bf16_gpu = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    if name == "auto":
-        return "bf16" if bf16_gpu else "fp32"
-    if name == "bf16" and device.type == "cuda" and not bf16_gpu:
-        raise ConfigError(f"speed.precision = 'bf16', but {torch.cuda.get_device_name(device)} has no bfloat16; "
-                          "set speed.precision = 'fp16' or 'fp32'")
-    return name
 
 
 def resolve_workers(workers: int | str, device: torch.device) -> int:
@@ -51,8 +36,6 @@ class Speed:
 
     def __init__(self, config: SpeedConfig, device: torch.device):
         self.device = device
-        self.precision = resolve_precision(config.precision, device)
-        self.dtype = AUTOCAST[self.precision]
         on_gpu = device.type == "cuda"
         self.channels_last = config.channels_last and on_gpu
         self.compile = config.compile
@@ -63,19 +46,6 @@ class Speed:
         self.data_workers = resolve_workers(config.data_workers, device)
         self.tf32 = config.tf32 and on_gpu
         self.cudnn_benchmark = config.cudnn_benchmark and on_gpu
-
-    def autocast(self, enabled: bool = True) -> contextlib.AbstractContextManager[Any]:
-        """Around a training step: the forward passes in the run's precision (nothing for fp32); ``enabled=False``
-        leaves it for a backward pass inside the step."""
-        if self.dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.dtype, enabled=enabled)
-
-    def scalers(self, optimizers: Iterable[str]) -> dict[str, torch.amp.GradScaler]:
-        """fp16's loss scaling, one scaler per optimizer (each steps on its own schedule); none otherwise."""
-        if self.precision != "fp16":
-            return {}
-        return {name: torch.amp.GradScaler(self.device.type) for name in optimizers}
 
     def images(self, samples: torch.Tensor) -> torch.Tensor:
         """A batch in the layout the networks were put in."""
@@ -114,7 +84,7 @@ class Speed:
                 self.compiled.append(name)
 
     def provenance(self) -> dict[str, Any]:
-        return {"precision": self.precision, "compiled": self.compiled, "channels_last": self.channels_last,
+        return {"compiled": self.compiled, "channels_last": self.channels_last,
                 "tf32": self.tf32, "cudnn_benchmark": self.cudnn_benchmark}
 
 
@@ -125,28 +95,3 @@ def compile_problem(device: torch.device) -> str | None:
     if device.type == "cpu" and not any(shutil.which(name) for name in (os.environ.get("CXX", "g++"), "clang++")):
         return "compiling for the CPU needs a C++ compiler (g++ or clang++), and none was found"
     return None
-
-
-class ScalerStates(Stateful):
-    """fp16 gradient scalers' state as tensors, for checkpoints: the scale and its growth counter."""
-
-    def __init__(self, scalers: Mapping[str, torch.amp.GradScaler]):
-        self.scalers = scalers
-
-    def state_dict(self) -> dict[str, torch.Tensor]:
-        state = {}
-        for name, scaler in self.scalers.items():
-            kept = scaler.state_dict()
-            state[f"{name}/scale"] = torch.tensor(float(kept["scale"]), dtype=torch.float64)
-            state[f"{name}/growth_tracker"] = torch.tensor(int(kept["_growth_tracker"]))
-        return state
-
-    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        names = {key.partition("/")[0] for key in state}
-        if not names <= set(self.scalers):
-            raise ValueError(f"scalers for optimizers {', '.join(sorted(names - set(self.scalers)))}, which this run "
-                             "does not have")
-        for name in names:
-            scaler = self.scalers[name]
-            scaler.load_state_dict({**scaler.state_dict(), "scale": float(state[f"{name}/scale"]),
-                                    "_growth_tracker": int(state[f"{name}/growth_tracker"])})

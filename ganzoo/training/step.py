@@ -16,6 +16,7 @@ from ganzoo.api.prior import Prior, forward
 from ganzoo.errors import PluginError
 from ganzoo.run.data import BatchSampler
 from ganzoo.run.distributed import World
+from ganzoo.training.precision import Precision
 from ganzoo.training.speed import Speed
 
 
@@ -25,7 +26,7 @@ class RunnerStep(TrainingStep):
     def __init__(self, *, networks: Mapping[str, nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
                  objective: Objective, augmentation: Augmentation | None, batches: BatchSampler, prior: Prior,
                  noise: torch.Generator, steps: int, batch_size: int, d_steps: int, sample_shape: tuple[int, ...],
-                 speed: Speed, world: World):
+                 speed: Speed, precision: Precision, world: World):
         self.networks = MappingProxyType(dict(networks))
         self.optimizers = optimizers
         self.weights = {name: [p for group in step.param_groups for p in group["params"]]
@@ -43,8 +44,8 @@ class RunnerStep(TrainingStep):
         self.touched = False  # set once the step has drawn a batch or noise, or scored or updated (reset per step)
         self.layouts: dict[str, ScoreLayout] = {}
         self.speed = speed
+        self.precision = precision
         self.world = world
-        self.scalers = speed.scalers(optimizers)
 
     def network(self, name: str) -> nn.Module:
         if name not in self.networks:
@@ -124,22 +125,15 @@ class RunnerStep(TrainingStep):
                               "networks' weights (was it computed under torch.no_grad() or detached?)")
         step = self.optimizers[optimizer]
         self.touched = True
-        scaler = self.scalers.get(optimizer)
         step.zero_grad(set_to_none=True)
         # gradients only for the weights this optimizer updates: the generator's step leaves the discriminator's
         # weight gradients, which would be thrown away, uncomputed (the gradients it needs are the same)
-        with self.speed.autocast(enabled=False):  # backward runs in each forward op's precision anyway
-            (loss if scaler is None else scaler.scale(loss)).backward(
-                inputs=[p for p in self.weights[optimizer] if p.requires_grad])
+        self.precision.backward(optimizer, loss, [p for p in self.weights[optimizer] if p.requires_grad])
         if all(p.grad is None for group in step.param_groups for p in group["params"]):
             raise PluginError(f"the loss for optimizer '{optimizer}' does not depend on the weights it updates "
                               "(no gradient reached them): the step would train nothing")
         self.world.average(p.grad for p in self.weights[optimizer] if p.grad is not None)
-        if scaler is None:
-            step.step()
-        else:  # skips a step whose gradients overflowed float16, and adapts the scale
-            scaler.step(step)
-            scaler.update()
+        self.precision.step(optimizer, step)
 
     def report(self, name: str, value: torch.Tensor | float) -> None:
         stats.report(name, value)

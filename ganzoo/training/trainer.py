@@ -32,7 +32,8 @@ from ganzoo.training.ema import generator_average, update_ema, weights_name
 from ganzoo.training.loop import train_run
 from ganzoo.training.networks import build_networks, check_pairing, network_info
 from ganzoo.training.optimizers import build_optimizers, scale_learning_rates
-from ganzoo.training.speed import ScalerStates, Speed
+from ganzoo.training.precision import Precision
+from ganzoo.training.speed import Speed
 from ganzoo.training.step import RunnerStep
 from ganzoo.training.views import RunViews
 
@@ -72,6 +73,7 @@ class Trainer:
         self.speed.prepare(self.networks, self.objective, generator=self.algorithm.generator,
                            discriminators=self.algorithm.discriminators)
         self.optimizers = build_optimizers(config, self.algorithm, self.plan.algorithm.name, self.networks)
+        self.precision = Precision(config.speed.precision, self.device, self.optimizers)
         self.prior = Prior(config.prior, config.z_dim, self.device, info.condition_classes)
         self.noise_rng = torch.Generator(device=self.device).manual_seed(stream_seed(config.seed, "noise"))
         self.batches = BatchSampler(self.data.samples, self.device, stream_seed(config.seed, "batches"),
@@ -81,8 +83,9 @@ class Trainer:
                                    augmentation=self.augmentation, batches=self.batches, prior=self.prior,
                                    noise=self.noise_rng, steps=config.steps, batch_size=batch_size,
                                    d_steps=config.d_steps, sample_shape=self.data.info.shape, speed=self.speed,
-                                   world=self.world)
-        speed = {**self.speed.provenance(), "data_workers": self.batches.workers}  # none for data held in memory
+                                   precision=self.precision, world=self.world)
+        speed = {"precision": self.precision.name, **self.speed.provenance(),
+                 "data_workers": self.batches.workers}  # none for data held in memory
         self.provenance = {**self.plan.provenance(self.device), "divergence_estimate": self.objective.divergence_name,
                            "speed": speed, "processes": self.world.size,
                            "data_sha256": content_sha256(self.data.samples)}
@@ -132,10 +135,12 @@ class Trainer:
         """One step of the algorithm, its statistics collected, then the moving average of G; ``step`` counts it.
         An exception inside leaves the run between two steps (see :attr:`consistent`)."""
         self.in_step, self.services.touched = True, False
+        # Learning rates for this step
         if self.config.lr_decay != "none":
             scale_learning_rates(self.optimizers, self.config, self.config.lr_factor(self.step))
+        # The algorithm's step: forward passes in the run's precision, statistics collected, each failure named
         self.services.index = self.step
-        with collecting(self.statistics), self.speed.autocast():
+        with collecting(self.statistics), self.precision.autocast():
             try:
                 self.algorithm.step(self.services)
             except PluginError as exc:  # a runner check on what the plugins handed it
@@ -154,6 +159,7 @@ class Trainer:
         # Moving average of G: a plain copy until ema.start steps are done
         if self.generator_ema is not None and self.generator is not None:
             update_ema(self.generator_ema, self.generator, self.config.ema.decay_at(self.step))
+        # Count the step
         self.step += 1
         self.in_step = False
 
@@ -255,8 +261,9 @@ class Trainer:
                 self._log(started)  # the checkpoint then holds the state after this step's log, as a save would
             self.save()
 
-    def _outputs(self, started: float, bar: tqdm) -> None:
-        """What is due after a step and not yet done: its statistics, checkpoint, picture and evaluation."""
+    def write_due_outputs(self, started: float, bar: tqdm) -> None:
+        """What is due after a step and not yet done, in this order: its statistics, checkpoint, picture and
+        evaluation (then the curves beside the picture)."""
         if self._due(self.config.log_every) and self.logged_step != self.step:
             record = self._log(started)
             bar.set_postfix({k: f"{v:.3f}" for k, v in record.items() if v is not None}, refresh=False)
@@ -366,8 +373,8 @@ class Trainer:
         if self.generator_ema is not None:
             modules[f"{self.algorithm.generator}_ema"] = self.generator_ema
         states = {**self._plugin_objects(), "statistics": self.statistics}
-        if self.services.scalers:
-            states["scaler"] = ScalerStates(self.services.scalers)
+        if self.precision.scalers:
+            states["scaler"] = self.precision
         return {"modules": modules, "optimizers": {f"optimizer_{k}": v for k, v in self.optimizers.items()},
                 "states": states}
 
@@ -409,6 +416,8 @@ class Trainer:
         if differ:
             raise CheckpointError(f"{path} belongs to a different run (its config differs in: {', '.join(differ)})")
         check_data(checkpoint, path, self.data.info, self.config.dataset)
+        trained = checkpoint.provenance.get("speed")
+        self.precision.check_resume(trained.get("precision") if isinstance(trained, dict) else None, path)
         restore_parts(checkpoint, path, device=self.device, streams=self.rng_streams(), seed=self.config.seed,
                       **self.parts())
         self.step = self.saved_step = checkpoint.step
