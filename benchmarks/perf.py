@@ -149,7 +149,7 @@ def runner_row(case: str, device: str, rounds: int) -> str:
             network.train()
         ours, theirs = interleaved(trainer.train_step, hand.step, rounds, _sync(trainer.device), pytorch_defaults)
     speed = trainer.speed.provenance()
-    settings = f"{speed['precision']}" + (", compiled" if speed["compiled"] else "") + (
+    settings = trainer.precision.name + (", compiled" if speed["compiled"] else "") + (
         ", channels_last" if speed["channels_last"] else "") + (", TF32" if speed["tf32"] else "")
     return (f"runner  {gan} on {dataset}, batch {batch} ({settings}): runner {1 / ours:.3g} steps/s, hand-written "
             f"eager fp32 {1 / theirs:.3g} steps/s, ratio {theirs / ours:.3f}")

@@ -84,7 +84,7 @@ def test_the_algorithm_trains_its_encoder(documented, tmp_path):
     assert {"encoder", "optimizer_e"} <= set(checkpoint.tensors)
     assert checkpoint.state_dict("algorithm")["updates"].item() == 5
     assert trainer.optimizers["e"].param_groups[0]["lr"] == 1e-3
-    assert "loss_e" in rundir.read_jsonl(tmp_path / "run" / rundir.STATS)[-1]
+    assert {"loss_d", "loss_g", "loss_e"} <= set(rundir.read_jsonl(tmp_path / "run" / rundir.STATS)[-1])
 
 
 def test_every_pin_of_the_core_follows_from_the_plugin_api_it_needs(tmp_path):
@@ -115,3 +115,30 @@ def test_ci_runs_readme_command_two():
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert commands[1].strip() == ci
     assert commands[0].strip().endswith("ganzoo bench toy")
+
+
+def test_the_evaluation_input_table_names_every_field():
+    import dataclasses
+
+    from ganzoo import EvaluationInput
+
+    text = AUTHORS.read_text()
+    table = text[text.index("| field | what it is |"):text.index("and returns `(metrics, protocol)`")]
+    rows = [row for row in table.splitlines()[2:] if row.startswith("|")]
+    named = {name.split("(")[0] for row in rows for name in re.findall(r"`([a-z_()n]+)`", row.split("|")[1])}
+    assert named == {field.name for field in dataclasses.fields(EvaluationInput)} | {"sample"}
+
+
+def test_the_published_budget_leaderboard_shows_the_committed_records():
+    import json
+
+    docs = (ROOT / "docs" / "leaderboard.md").read_text()
+    results = sorted((ROOT / "benchmarks" / "results").glob("*/*/results.jsonl"))
+    assert results, "benchmarks/results/ holds no records"
+    for path in results:
+        for record in map(json.loads, path.read_text().splitlines()):
+            assert record["comparable"] and record["overrides"]["steps"] is None  # a published budget, as run
+            row = next(line for line in docs.splitlines() if line.startswith(f"| {record['entry']} |"))
+            assert f"| {record['metrics']['fid']:.1f} |" in row and f"seed {record['seed']}" in row
+            assert (ROOT / record["run_dir"] / "provenance.json").is_file() and (ROOT / record["thumbnail"]).is_file()
+            assert not (ROOT / record["run_dir"] / "checkpoints").exists()

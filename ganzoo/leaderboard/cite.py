@@ -208,7 +208,7 @@ def budget_changes(suite: Suite, row: Row, record: dict[str, Any]) -> list[str]:
             changes.append(f"{record['steps']:,} steps instead of {planned:,}")
         seeds = overrides.get("seeds") if recorded else len(row.records)
         if seeds is not None and seeds != budget.seeds:
-            changes.append(f"{seeds} seeds instead of {budget.seeds}")
+            changes.append(f"{seeds} seed{'' if seeds == 1 else 's'} instead of {budget.seeds}")
     settings = overrides.get("set")
     if isinstance(settings, dict):
         changes += [f"{key} = {_setting(value)}" for key, value in sorted(settings.items())]
@@ -228,7 +228,8 @@ def _result(suite: Suite, row: Row, record: dict[str, Any], version: str, year: 
                *([f"changed-{digest}"] if changes else []))
     figures = "; ".join(f"{c.label} {_figure(row.values[c.key], c.format)}" for c in suite.columns)
     incomparable = not record["comparable"] and bool(suite.follows or suite.published)
-    note = (f"{figures}; over {seeds} training seeds ({row.diverged} diverged), {record['steps']:,} steps each; "
+    plural = "" if seeds == 1 else "s"
+    note = (f"{figures}; over {seeds} training seed{plural} ({row.diverged} diverged), {record['steps']:,} steps each; "
             f"{suite.metric} protocol: {protocol_text(shared_protocol(row.records))}; suite sha256 "
             f"{record['suite_sha256'][:16]}, config sha256 {record['config_sha256'][:16]} (seed {record['seed']})"
             f"{'; NOT comparable with published figures' if incomparable else ''}")

@@ -52,12 +52,26 @@ def seed_global(seed: int, *, rank: int = 0, step: int = 0) -> None:
         torch.manual_seed((seed + rank * RANK_SPACING + STEP_SPACING * step) % 2**63)
 
 
-def saved_states(device: torch.device, streams: Mapping[str, torch.Generator]) -> dict[str, torch.Tensor]:
-    """The states a checkpoint keeps: torch's global generators (CPU, and the device's for CUDA) and the run's."""
-    state = {"torch_cpu": torch.get_rng_state(), **{name: stream.get_state() for name, stream in streams.items()}}
+def global_states(device: torch.device) -> dict[str, torch.Tensor]:
+    """torch's global generators' states: the CPU's, and the device's for CUDA."""
+    states = {"torch_cpu": torch.get_rng_state()}
     if device.type == "cuda":
-        state["torch_cuda"] = torch.cuda.get_rng_state(device)
-    return state
+        states["torch_cuda"] = torch.cuda.get_rng_state(device)
+    return states
+
+
+def set_global_states(states: Mapping[str, torch.Tensor], device: torch.device) -> None:
+    """Put torch's global generators back as :func:`global_states` found them. A new run does so before its first
+    step, so that it trains from the streams its construction left, whatever ran in the process since (another
+    seed's run, in a benchmark), as it would alone."""
+    torch.set_rng_state(states["torch_cpu"])
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(states["torch_cuda"], device)
+
+
+def saved_states(device: torch.device, streams: Mapping[str, torch.Generator]) -> dict[str, torch.Tensor]:
+    """The states a checkpoint keeps: torch's global generators and the run's own streams."""
+    return {**global_states(device), **{name: stream.get_state() for name, stream in streams.items()}}
 
 
 def restore_states(saved: Mapping[str, torch.Tensor], path: Path, device: torch.device,
@@ -68,10 +82,8 @@ def restore_states(saved: Mapping[str, torch.Tensor], path: Path, device: torch.
             stream.manual_seed(stream_seed(seed, name, step))
         return
     try:
-        torch.set_rng_state(saved["torch_cpu"])
+        set_global_states(saved, device)
         for name, stream in streams.items():
             stream.set_state(saved[name])
-        if device.type == "cuda":
-            torch.cuda.set_rng_state(saved["torch_cuda"], device)
     except (KeyError, RuntimeError, TypeError) as exc:
         raise CheckpointError(f"{path}: damaged random-number state ({type(exc).__name__}: {exc})") from None

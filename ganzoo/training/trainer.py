@@ -24,7 +24,7 @@ from ganzoo.run import distributed, rundir
 from ganzoo.run.config import RunConfig
 from ganzoo.run.data import BatchSampler, content_sha256, load_data
 from ganzoo.run.plan import RunPlan
-from ganzoo.run.streams import seed_global, stream_seed
+from ganzoo.run.streams import global_states, seed_global, set_global_states, stream_seed
 from ganzoo.sampling.generation import first_samples, picture_plan, run_title, save_picture
 from ganzoo.training.checkpoint import check_data, load_checkpoint, restore_parts, save_checkpoint, state_problem
 from ganzoo.training.components import build_algorithm, build_augmentation, build_objective
@@ -103,8 +103,7 @@ class Trainer:
         self.prepared = False
         self.last_eval: list[dict[str, Any]] = []
         # torch's global streams (dropout, a penalty's random mix) as built: a new run starts training from them
-        self.initial_rng = (torch.get_rng_state(),
-                            torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None)
+        self.initial_rng = global_states(self.device)
 
     @property
     def generator(self) -> nn.Module | None:
@@ -180,7 +179,7 @@ class Trainer:
             if self.world.agree(False):
                 self.restore(self.run_dir / rundir.LAST_CHECKPOINT)
             else:
-                self._start_streams()
+                set_global_states(self.initial_rng, self.device)
             self.prepared = True
             return
         self.lock = rundir.RunLock(self.run_dir, wait=wait)
@@ -192,7 +191,7 @@ class Trainer:
                 if checkpoint is not None:
                     self.restore(checkpoint)
                 else:
-                    self._start_streams()
+                    set_global_states(self.initial_rng, self.device)
                 if self.step > self.config.steps:
                     raise RunDirError(f"{self.run_dir} is already at step {self.step}, past steps = "
                                       f"{self.config.steps}; ask for {self.step} steps or more")
@@ -205,14 +204,6 @@ class Trainer:
             self._release()
             raise
         self.prepared = True
-
-    def _start_streams(self) -> None:
-        """A new run trains from the global random streams its construction left, whatever ran since (another
-        seed's run, in a benchmark), as it would alone."""
-        cpu, cuda = self.initial_rng
-        torch.set_rng_state(cpu)
-        if cuda is not None:
-            torch.cuda.set_rng_state(cuda, self.device)
 
     def fit(self, *, resume: bool = False, wait: bool = False) -> list[dict[str, Any]]:
         """Train to ``config.steps``; with ``resume``, continue the run already in the run directory (``wait``:
