@@ -105,12 +105,13 @@ def list(kind: str, pattern: str = "*") -> builtins.list[str]:  # noqa: A001 (ga
     """The registered names of one ``kind`` (gans, objectives, datasets, algorithms, augmentations, metrics or
     suites) matching ``pattern``'s fnmatch wildcards (several patterns: comma-separated), sorted."""
     from ganzoo.registry.discovery import KINDS
+    from ganzoo.registry.registry import split_patterns
 
     if kind not in KINDS:
         close = difflib.get_close_matches(kind, KINDS, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise ValueError(f"unknown kind '{kind}'; {hint}kinds: {', '.join(KINDS)}")
-    return sorted({name for part in pattern.split(",") for name in _zoo().registry(kind).names(part.strip())})
+    return sorted({name for part in split_patterns(pattern) for name in _zoo().registry(kind).names(part)})
 
 
 def build_gan(name: str, info: DataInfo, z_dim: int = 100, **options: Any):

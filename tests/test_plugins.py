@@ -311,6 +311,7 @@ def test_ganzoo_list_takes_every_kind_wildcards_and_comma_separated_patterns():
 
     assert ganzoo.list("gans", "wgan*") == ["wgan", "wgan-gp", "wgan-gp-resnet"]
     assert ganzoo.list("gans", "pacgan, gan") == ["gan", "pacgan"]
+    assert ganzoo.list("gans", "[g,p]a*,wgan") == ["gan", "pacgan", "wgan"]  # a comma inside a set is the set's
     assert "toy" in ganzoo.list("suites") and "alternating" in ganzoo.list("algorithms")
     with pytest.raises(ValueError, match=r"unknown kind 'gan'; did you mean 'gans'\? kinds: gans, objectives"):
         ganzoo.list("gan")

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from ganzoo.bench.suite import SUITE_KEYS, Budget, Entry, Suite, is_pattern, load_suite_file
 from ganzoo.errors import ConfigError, GanzooError
 from ganzoo.registry.discovery import Zoo
+from ganzoo.registry.registry import split_patterns
 from ganzoo.run.config import RunConfig, deep_merge, fields_where, resolve_config
 
 
@@ -83,19 +84,6 @@ def flat_items(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def flat_keys(table: dict[str, Any], prefix: str = "") -> list[str]:
     return list(flat_items(table, prefix))
-
-
-def split_patterns(text: str) -> list[str]:
-    """``--gans 'gan,wgan*'`` as ['gan', 'wgan*']; a comma inside a set (``[a,b]``) belongs to the set."""
-    parts, current, in_set = [], "", False
-    for char in text:
-        if char == "," and not in_set:
-            parts.append(current)
-            current = ""
-            continue
-        in_set = (in_set or char == "[") and not (in_set and char == "]")
-        current += char
-    return [part.strip() for part in [*parts, current] if part.strip()]
 
 
 def matches(name: str, patterns: str) -> bool:

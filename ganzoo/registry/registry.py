@@ -84,3 +84,17 @@ class Registry(Generic[SpecT]):
 
     def __len__(self) -> int:
         return len(self._specs)
+
+
+def split_patterns(text: str) -> list[str]:
+    """Comma-separated patterns (``ganzoo.list``, ``bench --gans``): ``'gan,wgan*'`` as ['gan', 'wgan*']; a comma
+    inside a set (``[a,b]``) belongs to the set."""
+    parts, current, in_set = [], "", False
+    for char in text:
+        if char == "," and not in_set:
+            parts.append(current)
+            current = ""
+            continue
+        in_set = (in_set or char == "[") and not (in_set and char == "]")
+        current += char
+    return [part.strip() for part in [*parts, current] if part.strip()]
